@@ -1,0 +1,92 @@
+"""The model card: a README.md written next to the weights, from the same numbers as metrics.json."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from datasets import DatasetDict
+
+from quotestance.config import TrainConfig
+from quotestance.dataset import SPLITS
+from quotestance.labels import TASKS
+
+
+def _f(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _head_table(split_metrics: dict[str, Any]) -> list[str]:
+    lines = ["| slice | n | stance macro-F1 | stance accuracy | sentiment macro-F1 | sentiment accuracy |",
+             "|---|---|---|---|---|---|"]
+    slices = [("all", split_metrics.get("all", {}))] + sorted(split_metrics.get("by_source", {}).items())
+    for name, heads in slices:
+        stance, sentiment = heads.get("stance", {}), heads.get("sentiment", {})
+        n = max(stance.get("n", 0), sentiment.get("n", 0))
+        lines.append(f"| {name} | {n} | {_f(stance.get('macro_f1'))} | {_f(stance.get('accuracy'))} "
+                     f"| {_f(sentiment.get('macro_f1'))} | {_f(sentiment.get('accuracy'))} |")
+    return lines
+
+
+def _per_class(split_metrics: dict[str, Any]) -> list[str]:
+    lines = ["| head | label | precision | recall | F1 | support |", "|---|---|---|---|---|---|"]
+    for task in TASKS:
+        for label, row in split_metrics.get("all", {}).get(task, {}).get("per_class", {}).items():
+            lines.append(f"| {task} | {label} | {_f(row['precision'])} | {_f(row['recall'])} | {_f(row['f1'])} | {row['support']} |")
+    return lines
+
+
+def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDict) -> str:
+    """Markdown describing data, metrics, intended use and limits of a trained model."""
+    training = metrics["training"]
+    sources = {split: dict(sorted(Counter(dataset[split]["source"]).items())) for split in SPLITS}
+    lines = [
+        "# quotestance model",
+        "",
+        f"Scores quoted statements for **stance** toward a foreign military presence ({', '.join(TASKS['stance'])}) "
+        f"and **sentiment** ({', '.join(TASKS['sentiment'])}), with one encoder and two heads.",
+        "",
+        f"- Base model: `{config.base_model}`; max length {config.max_length} tokens; seed {config.seed}.",
+        f"- Trained {training['finished']} with quotestance {training['quotestance_version']} in {training['seconds']:.0f} s "
+        f"({training['epochs_run']} epochs run, best epoch {training['best_epoch']}, bf16 {'on' if training['bf16'] else 'off'}).",
+        "- Files: `model.safetensors`, `config.json` (label order, default target, temperatures), tokenizer files, "
+        "`train_config.yaml` (the resolved training config), `metrics.json` (all figures below and more).",
+        "",
+        "## Data",
+        "",
+        "| split | rows | by source |",
+        "|---|---|---|",
+        *[f"| {s} | {len(dataset[s])} | {', '.join(f'{k}: {v}' for k, v in sources[s].items())} |" for s in SPLITS],
+        "",
+        "Validation and test hold gold (human) labels only; weak labels are used for training only.",
+        "",
+        "## Metrics",
+        "",
+        "### Test",
+        "",
+        *_head_table(metrics["test"]),
+        "",
+        *_per_class(metrics["test"]),
+        "",
+        "### Validation (used for early stopping)",
+        "",
+        *_head_table(metrics["validation"]),
+        "",
+        "## Intended use",
+        "",
+        "Scoring direct quotations from news articles, speeches and posts about foreign military deployments "
+        "(US troops in Iraq, Afghanistan or Syria and others), for newsroom data desks, researchers and media "
+        "monitors who aggregate many quotes. Pass a `target` naming the deployment when a quote is about a "
+        "specific one.",
+        "",
+        "## Limits",
+        "",
+        "- English only; trained on short statements (one to a few sentences). Long passages are truncated at "
+        f"{config.max_length} tokens: score them sentence by sentence.",
+        "- Individual predictions are wrong often enough that single quotes should not be reported as facts "
+        "about a speaker without a human check; aggregate figures are more reliable than single ones.",
+        "- Test figures on written statements overstate accuracy on real text; the per-source rows show the gap "
+        "where real sentences are labeled.",
+        "- Stance is about military presence only: statements about other policies get `neutral`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The ``quotestance`` command and its subcommands; ``train.py`` and ``predict.py`` call into here."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_CONFIG = "configs/default.yaml"
+DEFAULT_MODEL = "models/default"
+
+
+def _quiet_libraries() -> None:
+    """No hub access, and no library chatter on stdout: logs and progress go to stderr."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.utils.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+
+# ---------------------------------------------------------------- train
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
+    parser.add_argument("--output", default=None, help=f"model folder to write (default {DEFAULT_MODEL})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set epochs=2 --set data.weak_max_rows=0")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from quotestance.config import load_config
+    from quotestance.training import train
+
+    config = load_config(args.config, args.overrides)
+    output = args.output or DEFAULT_MODEL
+    metrics = train(config, output, progress=not args.no_progress)
+    summary = {split: {task: metrics[split]["all"].get(task, {}).get("macro_f1") for task in ("stance", "sentiment")}
+               for split in ("validation", "test")}
+    print(f"model written to {output} in {metrics['training']['seconds']:.0f} s; macro-F1 {json.dumps(summary)}",
+          file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- predict
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("texts", nargs="*", help="quotes to score; prints one JSON object per quote")
+    parser.add_argument("--input", help="file of quotes (.jsonl, .csv or .parquet) with a 'text' column")
+    parser.add_argument("--output", help="where to write scored rows (format by extension); stdout as JSONL if absent")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"trained model folder (default {DEFAULT_MODEL})")
+    parser.add_argument("--target", default=None, help="deployment the quotes given on the command line are about")
+    parser.add_argument("--batch-size", type=int, default=64, help="quotes per forward pass (default 64)")
+    parser.add_argument("--chunk-size", type=int, default=2048, help="rows read and written at a time (default 2048)")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from quotestance.predictor import StancePredictor, score_file
+
+    if bool(args.texts) == bool(args.input):
+        raise SystemExit("predict: give either quotes as arguments or --input FILE (not both, not neither)")
+    if args.batch_size < 1 or args.chunk_size < 1:
+        raise SystemExit("predict: --batch-size and --chunk-size must be at least 1")
+    if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
+        raise SystemExit("predict: --output must differ from --input")
+    predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size)
+    if args.texts:
+        for text, result in zip(args.texts, predictor.predict(args.texts, [args.target] * len(args.texts))):
+            print(json.dumps({"text": text, **result, "error": None}, ensure_ascii=False))
+        return 0
+    counts = score_file(predictor, args.input, args.output, chunk_size=args.chunk_size, progress=not args.no_progress)
+    print(f"scored {counts['rows']} rows ({counts['errors']} with an error) -> {args.output or 'stdout'}",
+          file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- data
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["build", "stats"], help="build: rebuild the cached dataset; stats: print counts")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+
+def run_data(args: argparse.Namespace) -> int:
+    from quotestance.config import load_config
+    from quotestance.dataset import load_dataset, stats_table
+
+    config = load_config(args.config, args.overrides)
+    dataset = load_dataset(config.data, config.seed, rebuild=args.action == "build")
+    print(stats_table(dataset))
+    return 0
+
+
+COMMANDS = {
+    "train": (add_train_arguments, run_train, "fine-tune a model from a YAML config"),
+    "predict": (add_predict_arguments, run_predict, "score quotes given as arguments or in a file"),
+    "data": (add_data_arguments, run_data, "build the dataset or print its counts"),
+}
+
+
+def run_command(name: str, argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Parse ``argv`` for one subcommand and run it; errors become one clear line and exit code 2."""
+    add_arguments, runner, help_text = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=prog or f"quotestance {name}", description=help_text)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    _quiet_libraries()
+    try:
+        return runner(args)
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``quotestance`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        names = ", ".join(COMMANDS)
+        print(f"usage: quotestance {{{names}}} ...\n" + "\n".join(f"  {n:<8} {c[2]}" for n, c in COMMANDS.items()),
+              file=sys.stderr)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    return run_command(argv[0], argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
