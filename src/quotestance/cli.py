@@ -89,16 +89,21 @@ def run_predict(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- data
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["build", "stats"], help="build: rebuild the cached dataset; stats: print counts")
+    parser.add_argument("action", choices=["build", "stats", "lf-summary"],
+                        help="build: rebuild the cached dataset; stats: print counts; "
+                             "lf-summary: coverage, overlap, conflict and gold accuracy of each labeling function")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
 
 def run_data(args: argparse.Namespace) -> int:
     from quotestance.config import load_config
-    from quotestance.dataset import load_dataset, stats_table
+    from quotestance.dataset import lf_summary_report, load_dataset, stats_table
 
     config = load_config(args.config, args.overrides)
+    if args.action == "lf-summary":
+        print(lf_summary_report(config.data))
+        return 0
     dataset = load_dataset(config.data, config.seed, rebuild=args.action == "build")
     print(stats_table(dataset))
     return 0

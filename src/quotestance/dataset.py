@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import random
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -19,7 +22,11 @@ from pathlib import Path
 from datasets import Dataset, DatasetDict, Features, Value, load_from_disk
 
 from quotestance.config import DataConfig
+from quotestance.corpora import NEWSMTSC, SPEECHES, Sentence, read_news_sentences, read_speech_sentences
 from quotestance.labels import TASKS, check_label
+from quotestance.weak import format_summary, lf_summary, weak_labels
+
+log = logging.getLogger("quotestance")
 
 SPLITS = ("train", "validation", "test")
 RECORD_FIELDS = ("id", "text", "target", "speaker", "source", "stance", "sentiment", "label_source", "group")
@@ -138,12 +145,87 @@ def split_records(records: list[Record], seed: int, validation_fraction: float, 
     return splits
 
 
+def read_annotations(folder: str | Path) -> dict[str, dict[str, str | None]]:
+    """Gold labels on corpus sentences: id -> {stance, sentiment}; a bad line names file, line and field."""
+    labels: dict[str, dict[str, str | None]] = {}
+    for path in sorted(Path(folder).glob("*.jsonl")) if folder and Path(folder).is_dir() else []:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{where}: invalid JSON ({err.msg})") from None
+                if not isinstance(row.get("id"), str):
+                    raise ValueError(f"{where}: field 'id' must be a string")
+                if row["id"] in labels:
+                    raise ValueError(f"{where}: id {row['id']!r} is labeled twice")
+                labels[row["id"]] = {task: check_label(task, row.get(task), where) for task in TASKS}
+    return labels
+
+
+def _corpus_records(sentences: list[Sentence], gold: dict[str, dict[str, str | None]]) -> list[Record]:
+    """Join gold labels to corpus sentences by id; an id whose text hash no longer matches is an error."""
+    by_key = {s.id.rsplit(":", 1)[0]: s for s in sentences}
+    records = []
+    for sentence_key, labels in gold.items():
+        stem = sentence_key.rsplit(":", 1)[0]
+        if stem not in by_key:
+            continue  # a label for another corpus
+        sentence = by_key[stem]
+        if sentence.id != sentence_key:
+            raise ValueError(f"gold label {sentence_key!r} no longer matches its sentence: the text hash is now "
+                             f"{sentence.id.rsplit(':', 1)[1]!r} (the corpus or the sentence splitter changed)")
+        records.append(_record(sentence, labels, "gold"))
+    return records
+
+
+def _record(sentence: Sentence, labels: dict[str, str | None], label_source: str) -> Record:
+    return Record(id=sentence.id, text=sentence.text, target=None, speaker=sentence.speaker, source=sentence.source,
+                  stance=labels.get("stance"), sentiment=labels.get("sentiment"), label_source=label_source,
+                  group=sentence.group)
+
+
+def _weak_records(sentences: list[Sentence], exclude: set[str], cap: int, seed: int) -> list[Record]:
+    """Up to ``cap`` weakly labeled speech sentences, balanced over stance labels, drawn with the seed."""
+    if cap <= 0:
+        return []
+    candidates = [s for s in sentences if s.id not in exclude and 6 <= len(s.text.split()) <= 80]
+    rng = random.Random(seed)
+    rng.shuffle(candidates)
+    per_class = {label: cap // len(TASKS["stance"]) for label in TASKS["stance"]}
+    chosen: list[Record] = []
+    # Label lazily in shuffled order until every stance class is full: the corpus is large.
+    for start in range(0, len(candidates), 2000):
+        block = candidates[start:start + 2000]
+        for sentence, labels in zip(block, weak_labels([s.text for s in block])):
+            stance = labels["stance"]
+            if stance is not None and per_class[stance] > 0:
+                per_class[stance] -= 1
+                chosen.append(_record(sentence, labels, "weak:lf-vote"))
+        if not any(per_class.values()):
+            break
+    return chosen
+
+
 def collect_records(config: DataConfig, seed: int) -> list[Record]:
     """All records from the configured sources, in a fixed order."""
     statements = Path(config.statements)
     if not statements.is_file():
         raise FileNotFoundError(f"statements file not found: {statements} (config key data.statements)")
-    return read_statements(statements)
+    records = read_statements(statements)
+    corpora = Path(config.corpora_dir) if config.corpora_dir else None
+    if corpora is None or not (corpora / SPEECHES).is_file():
+        log.info("corpora not found at %r (data.corpora_dir): building from %s alone", config.corpora_dir, statements)
+        return records
+    speeches = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora")
+    news = read_news_sentences(corpora) if (corpora / NEWSMTSC).is_file() else []
+    gold = read_annotations(config.annotations_dir)
+    records += _corpus_records(speeches, gold) + _corpus_records(news, gold)
+    records += _weak_records(speeches, set(gold), config.weak_max_rows, seed)
+    return records
 
 
 def build_dataset(config: DataConfig, seed: int) -> DatasetDict:
@@ -158,9 +240,17 @@ def _fingerprint(config: DataConfig, seed: int) -> str:
     """A key that changes when the config, the seed or any input file changes."""
     digest = hashlib.sha256(json.dumps([asdict(config), seed], sort_keys=True).encode())
     inputs = [Path(config.statements)]
+    if config.annotations_dir and Path(config.annotations_dir).is_dir():
+        inputs += sorted(Path(config.annotations_dir).glob("*.jsonl"))
     for path in inputs:
         if path.is_file():
             digest.update(path.read_bytes())
+    for name in (SPEECHES, NEWSMTSC):
+        corpus = Path(config.corpora_dir or "-") / name
+        if corpus.is_file():
+            digest.update(f"{name}:{corpus.stat().st_size}".encode())
+    for module in ("corpora.py", "weak.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
     digest.update(Path(__file__).read_bytes())  # a change to how data is built invalidates the cache
     return digest.hexdigest()[:16]
 
@@ -174,7 +264,6 @@ def load_dataset(config: DataConfig, seed: int, rebuild: bool = False) -> Datase
     tmp = cache.with_name(cache.name + ".tmp")
     dataset.save_to_disk(str(tmp))
     if cache.exists():
-        import shutil
         shutil.rmtree(cache)
     tmp.rename(cache)
     return load_from_disk(str(cache))
@@ -194,3 +283,15 @@ def stats_table(dataset: DatasetDict) -> str:
             cells = [pairs.get((stance, s), 0) for s in [*TASKS["sentiment"], None]]
             lines.append(f"  {stance or 'none':<20}" + "".join(f"{n:>10}" for n in cells))
     return "\n".join(lines)
+
+
+def lf_summary_report(config: DataConfig) -> str:
+    """The labeling-function summary over all speech sentences, with accuracy against the gold labels."""
+    corpora = Path(config.corpora_dir or "-")
+    if not (corpora / SPEECHES).is_file():
+        raise FileNotFoundError(f"corpus not found: {corpora / SPEECHES} (config key data.corpora_dir)")
+    sentences = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora")
+    gold_labels = read_annotations(config.annotations_dir)
+    gold = {i: gold_labels[s.id] for i, s in enumerate(sentences) if s.id in gold_labels}
+    rows = lf_summary([s.text for s in sentences], gold)
+    return (f"{len(sentences)} speech sentences, {len(gold)} with gold labels\n" + format_summary(rows))
