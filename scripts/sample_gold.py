@@ -21,6 +21,14 @@ ARGUE = re.compile(
     r"additional (troops|brigades|forces)|more troops|leave (iraq|afghanistan)|phased|exit strategy)\b",
     re.IGNORECASE,
 )
+#: Round 2: arguments for staying are rarer in these speeches; draw more of them, and of the boundary.
+PRESENCE = re.compile(
+    r"\b(surge (is|has been) (working|succeed\w*)|precipitous|premature|defeat|victory|win (this|the) war|"
+    r"cut and run|surrender|emboldens?|safe haven|follow us home|fight them there|al[- ]qaeda|terrorists?|"
+    r"stay (in|the course)|finish the (job|mission)|succeed\w*|success|petraeus|progress|reinforcements?|"
+    r"support (our|the) troops|funding|the mission|artificial|arbitrary|micromanag\w*|commanders on the ground)\b",
+    re.IGNORECASE,
+)
 
 
 def main() -> None:
@@ -29,13 +37,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2700)
     parser.add_argument("--batch", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--focus", choices=["argue", "presence"], default="argue",
+                        help="which pattern draws the arguing half")
+    parser.add_argument("--prefix", default="cr", help="batch file prefix")
+    parser.add_argument("--no-news", action="store_true", help="do not write the news batch")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="id maps of earlier samples")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     taken = {i for path in args.exclude for i in json.loads(path.read_text()).values()}
     sentences = [s for s in read_speech_sentences("../shared/corpora")
                  if 6 <= len(s.text.split()) <= 80 and s.id not in taken]
-    arguing = [s for s in sentences if ARGUE.search(s.text)]
+    pattern = ARGUE if args.focus == "argue" else PRESENCE
+    arguing = [s for s in sentences if pattern.search(s.text)]
     rng.shuffle(arguing)
     arguing = arguing[: args.n // 2]
     speeches = {s.group for s in arguing}
@@ -45,10 +58,10 @@ def main() -> None:
     sample = arguing + random_half
     rng.shuffle(sample)
     args.out.mkdir(parents=True, exist_ok=True)
-    news = read_news_sentences("../shared/corpora")
-    batches = [sample[i:i + args.batch] for i in range(0, len(sample), args.batch)] + [news]
+    news = [] if args.no_news else read_news_sentences("../shared/corpora")
+    batches = [sample[i:i + args.batch] for i in range(0, len(sample), args.batch)] + ([news] if news else [])
     for b, batch in enumerate(batches, 1):
-        name = "news" if batch is news else f"cr{b:02d}"
+        name = "news" if batch is news else f"{args.prefix}{b:02d}"
         (args.out / f"{name}.txt").write_text("".join(f"{n} | {' '.join(s.text.split())}\n" for n, s in enumerate(batch, 1)), encoding="utf-8")
         (args.out / f"{name}.ids.json").write_text(json.dumps({n: s.id for n, s in enumerate(batch, 1)}), encoding="utf-8")
     print(f"{len(arguing)} arguing + {len(random_half)} random speech sentences, {len(news)} news sentences, "

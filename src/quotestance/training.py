@@ -77,9 +77,20 @@ def selection_score(metrics: dict[str, Any]) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def _batches(train: Dataset, config: TrainConfig, epoch: int) -> list[list[int]]:
-    order = np.random.default_rng(config.seed + epoch).permutation(len(train)).tolist()
-    batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
+def _batches(lengths: list[int], config: TrainConfig, epoch: int) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort windows of 50 batches by length, shuffle the batches.
+
+    Similar lengths waste little padding (about twice as fast on CPU) while each epoch still sees a
+    different, seeded order. ``max_steps_per_epoch`` caps the number of batches.
+    """
+    rng = np.random.default_rng(config.seed + epoch)
+    order = rng.permutation(len(lengths)).tolist()
+    window = config.batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda i: lengths[i])
+        batches += [chunk[i:i + config.batch_size] for i in range(0, len(chunk), config.batch_size)]
+    batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches[:config.max_steps_per_epoch] if config.max_steps_per_epoch else batches
 
 
@@ -109,7 +120,8 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
         {"params": no_decay, "lr": config.learning_rate, "weight_decay": 0.0},
         {"params": heads, "lr": config.head_learning_rate, "weight_decay": config.weight_decay},
     ])
-    steps_per_epoch = len(_batches(train_split, config, 0))
+    lengths = [len(text) for text in train_split["text"]]
+    steps_per_epoch = len(_batches(lengths, config, 0))
     total_steps = steps_per_epoch * config.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(config.warmup_ratio * total_steps), total_steps)
     predictor = StancePredictor(model, tokenizer, device="cpu", batch_size=config.eval_batch_size,
@@ -122,7 +134,7 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress, file=sys.stderr):
         model.train()
         losses = []
-        for batch in tqdm(_batches(train_split, config, epoch), desc=f"epoch {epoch}", leave=False,
+        for batch in tqdm(_batches(lengths, config, epoch), desc=f"epoch {epoch}", leave=False,
                           disable=not progress, file=sys.stderr):
             # Target dropout: the model must also work on quotes that name no deployment.
             batch_targets = [None if rng.random() < config.target_dropout else targets[i] for i in batch]

@@ -1,0 +1,31 @@
+#!/usr/bin/env python
+"""Cohen's kappa between the first annotation pass and the blind second pass (data/annotations/agreement/).
+
+The first-pass label is the one before adjudication (kept as `first_pass` on adjudicated rows).
+Usage: python scripts/agreement.py
+"""
+import json
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+ROOT = Path(__file__).resolve().parents[1] / "data" / "annotations"
+
+
+def main() -> None:
+    first = {}
+    for path in sorted(ROOT.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            first[row["id"]] = row.get("first_pass") or row
+    second = [json.loads(line) for line in (ROOT / "agreement" / "second_pass.jsonl").read_text().splitlines()]
+    print(f"{len(second)} items labeled twice")
+    for task in ("stance", "sentiment"):
+        a = [first[row["id"]][task] for row in second]
+        b = [row[task] for row in second]
+        agree = sum(x == y for x, y in zip(a, b)) / len(a)
+        print(f"{task:<10} kappa {cohen_kappa_score(a, b):.3f}  raw agreement {agree:.3f}  disagreements {sum(x != y for x, y in zip(a, b))}")
+
+
+if __name__ == "__main__":
+    main()
