@@ -57,6 +57,11 @@ def run_train(args: argparse.Namespace) -> int:
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("texts", nargs="*", help="quotes to score; prints one JSON object per quote")
     parser.add_argument("--input", help="file of quotes (.jsonl, .csv or .parquet) with a 'text' column")
+    parser.add_argument("--articles", help="a .txt article, a folder of them, or a .jsonl with id and text per article: "
+                                           "quotes are extracted, attributed and scored")
+    parser.add_argument("--per-sentence", action="store_true",
+                        help="with --articles: one row per sentence of each quote (quote_id, sentence_index)")
+    parser.add_argument("--summary", help="with --articles: write the per-speaker summary to this .csv or .md file")
     parser.add_argument("--output", help="where to write scored rows (format by extension); stdout as JSONL if absent")
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"trained model folder (default {DEFAULT_MODEL})")
     parser.add_argument("--target", default=None, help="deployment the quotes given on the command line are about")
@@ -69,8 +74,10 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     from quotestance.predictor import StancePredictor, score_file
 
-    if bool(args.texts) == bool(args.input):
-        raise SystemExit("predict: give either quotes as arguments or --input FILE (not both, not neither)")
+    if sum(map(bool, (args.texts, args.input, args.articles))) != 1:
+        raise SystemExit("predict: give exactly one of: quotes as arguments, --input FILE, --articles PATH")
+    if (args.per_sentence or args.summary) and not args.articles:
+        raise SystemExit("predict: --per-sentence and --summary go with --articles")
     if args.batch_size < 1 or args.chunk_size < 1:
         raise SystemExit("predict: --batch-size and --chunk-size must be at least 1")
     if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
@@ -80,9 +87,24 @@ def run_predict(args: argparse.Namespace) -> int:
         for text, result in zip(args.texts, predictor.predict(args.texts, [args.target] * len(args.texts))):
             print(json.dumps({"text": text, **result, "error": None}, ensure_ascii=False))
         return 0
+    if args.articles:
+        return _predict_articles(predictor, args)
     counts = score_file(predictor, args.input, args.output, chunk_size=args.chunk_size, progress=not args.no_progress)
     print(f"scored {counts['rows']} rows ({counts['errors']} with an error) -> {args.output or 'stdout'}",
           file=sys.stderr)
+    return 0
+
+
+def _predict_articles(predictor, args: argparse.Namespace) -> int:
+    from quotestance.articles import format_summary_table, score_articles, write_summary
+
+    counts, summary = score_articles(predictor, args.articles, args.output, per_sentence=args.per_sentence,
+                                     progress=not args.no_progress)
+    if args.summary:
+        write_summary(summary, args.summary)
+    print(format_summary_table(summary), file=sys.stderr)
+    print(f"{counts['articles']} articles ({counts['without_quotes']} without quotes): {counts['rows']} rows "
+          f"({counts['errors']} with an error) -> {args.output or 'stdout'}", file=sys.stderr)
     return 0
 
 

@@ -188,8 +188,12 @@ def _record(sentence: Sentence, labels: dict[str, str | None], label_source: str
                   group=sentence.group)
 
 
-def _weak_records(sentences: list[Sentence], exclude: set[str], cap: int, seed: int) -> list[Record]:
-    """Up to ``cap`` weakly labeled speech sentences, balanced over stance labels, drawn with the seed."""
+def _weak_records(sentences: list[Sentence], exclude: set[str], cap: int, seed: int,
+                  tasks: list[str]) -> list[Record]:
+    """Up to ``cap`` weakly labeled speech sentences, balanced over stance labels, drawn with the seed.
+
+    Only the heads in ``tasks`` keep their weak label; the others are left unlabeled (masked).
+    """
     if cap <= 0:
         return []
     candidates = [s for s in sentences if s.id not in exclude and 6 <= len(s.text.split()) <= 80]
@@ -204,7 +208,8 @@ def _weak_records(sentences: list[Sentence], exclude: set[str], cap: int, seed: 
             stance = labels["stance"]
             if stance is not None and per_class[stance] > 0:
                 per_class[stance] -= 1
-                chosen.append(_record(sentence, labels, "weak:lf-vote"))
+                kept = {task: labels[task] if task in tasks else None for task in TASKS}
+                chosen.append(_record(sentence, kept, "weak:lf-vote"))
         if not any(per_class.values()):
             break
     return chosen
@@ -224,7 +229,7 @@ def collect_records(config: DataConfig, seed: int) -> list[Record]:
     news = read_news_sentences(corpora) if (corpora / NEWSMTSC).is_file() else []
     gold = read_annotations(config.annotations_dir)
     records += _corpus_records(speeches, gold) + _corpus_records(news, gold)
-    records += _weak_records(speeches, set(gold), config.weak_max_rows, seed)
+    records += _weak_records(speeches, set(gold), config.weak_max_rows, seed, config.weak_tasks)
     return records
 
 

@@ -1,0 +1,283 @@
+"""Direct-quote extraction and speaker attribution, on short articles written for these tests."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from quotestance.quotes import Quote, extract_quotes
+
+KADHIMI = Path(__file__).resolve().parents[2] / "shared" / "articles" / "kadhimi_2021-07.txt"
+
+
+def quotes_of(article: str) -> list[Quote]:
+    """Extract quotes and check that every offset pair points at exactly the quote's text."""
+    found = extract_quotes(article)
+    for q in found:
+        assert article[q.start:q.end] == q.text
+    return found
+
+
+def only(article: str) -> Quote:
+    """The single quote an article must contain."""
+    found = quotes_of(article)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ------------------------------------------------------------------------------------ marks
+
+def test_straight_marks():
+    article = 'Mayor Lena Ortiz toured the flooded district.\n\n"We will rebuild the bridge before winter," Ortiz said.'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.text == "We will rebuild the bridge before winter,"
+    assert (q.speaker, q.paragraph) == ("Lena Ortiz", 1)
+    assert article[q.start - 1] == '"' and article[q.end] == '"'
+
+
+def test_curly_marks():
+    article = "“The harbour will reopen to tankers next month,” said Tomas Berg, the port director."
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.text == "The harbour will reopen to tankers next month,"
+    assert q.speaker == "Tomas Berg"
+
+
+def test_nested_single_marks_stay_in_the_outer_quote():
+    article = ("Tomas Berg runs the port. “The captain looked at me and said ‘we are not leaving’ "
+               "without even blinking,” Berg said.")
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert "‘we are not leaving’" in q.text
+    assert q.text.endswith("blinking,")
+    assert q.speaker == "Tomas Berg"
+
+
+def test_apostrophes_are_not_marks():
+    article = ("“We don’t cut the troops’ pay the way they did in the ’90s,” said Gen. Ray Collins. "
+               "\"Nobody's going to say 'sorry' for that,\" Collins added.")
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert first.text == "We don’t cut the troops’ pay the way they did in the ’90s,"
+    assert second.text == "Nobody's going to say 'sorry' for that,"
+    assert first.speaker == second.speaker == "Ray Collins"
+
+
+# ------------------------------------------------------------------------------ attribution
+
+def test_split_quote_gives_two_quotes_with_one_speaker():
+    article = ('John Harlow chairs the budget panel.\n\n'
+               '"The budget is late," Mr. Harlow said. "We will fix it this week."')
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert (first.text, second.text) == ("The budget is late,", "We will fix it this week.")
+    assert first.speaker == second.speaker == "John Harlow"
+    assert first.paragraph == second.paragraph == 1
+
+
+def test_attribution_inside_the_quote():
+    article = '"The plan," Priya Natarajan said, "was dead before anyone read it."'
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert first.text == "The plan,"
+    assert first.speaker == second.speaker == "Priya Natarajan"
+
+
+@pytest.mark.parametrize("tail", [
+    "Priya Natarajan said.",
+    "Priya Natarajan wrote on her blog.",
+    "Priya Natarajan said in a statement.",
+    "Priya Natarajan, the mediator, said.",
+    "said Priya Natarajan, the mediator.",
+    "according to Priya Natarajan.",
+])
+def test_attribution_after_the_quote(tail):
+    article = f'"Nobody trusted anyone at that table," {tail}'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.text == "Nobody trusted anyone at that table,"
+    assert q.speaker == "Priya Natarajan"
+
+
+@pytest.mark.parametrize("head", [
+    "Priya Natarajan told reporters: ",
+    "In a statement, Priya Natarajan said, ",
+    "Priya Natarajan said in a statement, ",
+    "Priya Natarajan, who led the talks, said: ",
+    "According to Priya Natarajan, ",
+])
+def test_attribution_before_the_quote(head):
+    article = f'The talks ended on Friday. {head}"The talks collapsed because nobody trusted anyone."'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.text == "The talks collapsed because nobody trusted anyone."
+    assert q.speaker == "Priya Natarajan"
+
+
+def test_attribution_closing_the_previous_paragraph():
+    article = ('Gen. Ray Collins commands the base.\n\nCollins told reporters:\n\n'
+               '"The base stays open through the winter."')
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert (q.speaker, q.paragraph) == ("Ray Collins", 2)
+
+
+@pytest.mark.parametrize("verb", [
+    "said", "says", "added", "warned", "argued", "insisted", "declared", "stated", "noted", "tweeted",
+    "told", "asked", "explained", "wrote", "posted", "continued", "replied", "acknowledged",
+    "cautioned", "predicted", "urged", "claimed", "stressed",
+])
+def test_speech_verbs(verb):
+    article = f'“The ceasefire will not hold past the weekend,” Omar Saleh {verb}.'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.speaker == "Omar Saleh"
+
+
+# ------------------------------------------------------------------------------- resolution
+
+def test_surname_and_title_resolve_to_the_full_name():
+    article = ("Sen. Dana Whitfield introduced the bill on Tuesday.\n\n"
+               '"This bill pays for itself," Whitfield said.\n\n'
+               '"Every single dollar is accounted for," the senator added.')
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert first.speaker == second.speaker == "Dana Whitfield"
+
+
+def test_honorific_resolves_to_the_full_name():
+    article = ('Maria Alvarez runs the clinic in the old market.\n\n'
+               '"We ran out of vaccines on Friday," Ms. Alvarez said.')
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert q.speaker == "Maria Alvarez"
+
+
+def test_role_descriptions_resolve_to_the_person():
+    article = ("Iraqi Prime Minister Layla Hamdan met Chairman Tom Reyes on Monday.\n\n"
+               "“Our army can defend this country on its own now,” the Iraqi prime minister said.\n\n"
+               "“We will hear every witness before we vote,” the chairman said.\n\n"
+               "Ahmed Nouri, the spokesman for the Interior Ministry, spoke briefly. "
+               "“No arrests have been made so far,” the spokesman for the ministry said.")
+    quotes = quotes_of(article)
+    for q in quotes:
+        assert article[q.start:q.end] == q.text
+    assert [q.speaker for q in quotes] == ["Layla Hamdan", "Tom Reyes", "Ahmed Nouri"]
+
+
+def test_pronouns_resolve_to_the_person_named_before_or_the_last_speaker():
+    article = ("Foreign Minister Karim Haddad met envoys in Amman. "
+               '"We asked for patience and got none at all," he said.\n\n'
+               '"The next round will be harder," he added.\n\n'
+               'Mr. Tom Reyes and Ms. Dana Whitfield met on Friday. "The meeting went better than I feared," she said.')
+    quotes = quotes_of(article)
+    for q in quotes:
+        assert article[q.start:q.end] == q.text
+    assert [q.speaker for q in quotes] == ["Karim Haddad", "Karim Haddad", "Dana Whitfield"]
+
+
+def test_organisations_as_speakers():
+    article = ('"The strike hit only military targets," the Pentagon said. '
+               '"We regret any harm to civilians," the White House said in a statement.\n\n'
+               'The State Department said: "Our embassy in the capital remains open for now."\n\n'
+               'Iraq\'s Defense Ministry issued a warning on Sunday. '
+               '"The convoy routes are closed until further notice," the ministry said.')
+    quotes = quotes_of(article)
+    for q in quotes:
+        assert article[q.start:q.end] == q.text
+    assert [q.speaker for q in quotes] == [
+        "the Pentagon", "the White House", "the State Department", "Defense Ministry"]
+
+
+# ------------------------------------------------------------------------ multi-paragraph
+
+def test_quote_continues_over_paragraphs_with_attribution_in_the_last_part():
+    article = ("Lt. Col. Mara Quinn briefed reporters at the base.\n\n"
+               "“The first phase of the withdrawal is finished and the second starts soon.\n\n"
+               "“We expect the last units to leave by the spring,” Quinn said.\n\n"
+               "The base will then close.")
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert first.text == "The first phase of the withdrawal is finished and the second starts soon."
+    assert second.text == "We expect the last units to leave by the spring,"
+    assert (first.paragraph, second.paragraph) == (1, 2)
+    assert first.start == article.index("The first phase")
+    assert second.end == article.index("” Quinn")
+    assert first.speaker == second.speaker == "Mara Quinn"
+
+
+def test_quote_continues_over_paragraphs_with_attribution_in_the_first_part():
+    article = ('Dana Whitfield said: "The committee has read every page of the report\n'
+               '"and found nothing in it that changes our vote."\n'
+               'The vote is on Thursday.')
+    first, second = quotes_of(article)
+    for q in (first, second):
+        assert article[q.start:q.end] == q.text
+    assert (first.paragraph, second.paragraph) == (0, 1)
+    assert second.text == "and found nothing in it that changes our vote."
+    assert first.speaker == second.speaker == "Dana Whitfield"
+
+
+# ------------------------------------------------------------------------ skipped and None
+
+def test_scare_quotes_and_titles_are_skipped():
+    article = ('The so-called "peace dividend" never arrived. The memo, titled “Options for Drawdown,” '
+               'was leaked, and critics called the plan "naive."')
+    assert quotes_of(article) == []
+
+
+def test_short_quote_with_a_speech_verb_is_kept():
+    article = 'Senator Dana Whitfield was asked about the deal. "Absolutely not," she said.'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert (q.text, q.speaker) == ("Absolutely not,", "Dana Whitfield")
+
+
+def test_unattributed_long_quote_has_no_speaker():
+    article = 'The gate was locked. A sign on it read: "No entry for anyone without a pass."'
+    q = only(article)
+    assert article[q.start:q.end] == q.text
+    assert (q.text, q.speaker) == ("No entry for anyone without a pass.", None)
+
+
+def test_headline_quotes_are_skipped():
+    article = 'Mayor Says ‘We Will Rebuild’ After "Worst Flood In Memory"\n\nThe river rose again on Sunday.'
+    assert quotes_of(article) == []
+
+
+# ------------------------------------------------------------------------- real article
+
+def test_kadhimi_article_smoke():
+    article = KADHIMI.read_text(encoding="utf-8")
+    quotes = quotes_of(article)
+    for q in quotes:
+        assert article[q.start:q.end] == q.text
+        assert article[q.start - 1] == "“" and article[q.end] == "”"
+    kadhimi = [q for q in quotes if q.speaker and "Kadhimi" in q.speaker]
+    assert [q.paragraph for q in kadhimi] == [3, 4]
+    assert kadhimi[0].text.startswith("We are visiting Washington") and kadhimi[0].text.endswith("against ISIS,")
+    assert kadhimi[1].text.startswith("The visit will be") and kadhimi[1].text.endswith("no need for combat troops,")
+    texts = {q.text for q in quotes}
+    assert "combat" not in texts and "redeployed." not in texts
+    assert quotes == kadhimi
+
+
+def test_thousand_word_article_is_fast():
+    paragraph = ("Sen. Dana Whitfield met Gen. Ray Collins at the base on Tuesday to discuss the drawdown. "
+                 '"We will not leave until the job is done, and the job is far from done," Collins said. '
+                 '"The so-called \'timeline\' is a guess," Whitfield told reporters, adding that the '
+                 "committee would hold hearings in the spring and that the Pentagon had not yet replied.")
+    article = "\n\n".join([paragraph] * 20)
+    assert len(article.split()) >= 1000
+    quotes_of(article)
+    start = time.perf_counter()
+    for _ in range(5):
+        extract_quotes(article)
+    assert (time.perf_counter() - start) / 5 < 0.05
