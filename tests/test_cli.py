@@ -62,7 +62,8 @@ def test_file_scoring_keeps_rows_order_ids_and_extra_columns(tiny_model_dir, tmp
     source, target = tmp_path / f"in{ext}", tmp_path / f"out{ext}"
     write_input(source)
     done = run("--model", str(tiny_model_dir), "--input", str(source), "--output", str(target), "--chunk-size", "2")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # finished, some rows carry errors
+    assert "3 with an error" in done.stderr
     assert done.stdout == ""
     rows = read_output(target)
     assert [str(r["id"]) for r in rows] == [r["id"] for r in ROWS]
@@ -81,10 +82,11 @@ def test_file_scoring_keeps_rows_order_ids_and_extra_columns(tiny_model_dir, tmp
 def test_malformed_jsonl_line_becomes_an_error_row(tiny_model_dir, tmp_path):
     source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     source.write_text('{"id": "a", "text": "Bring them home."}\n{not json\n{"id": "c", "text": "Stay."}\n')
-    assert run("--model", str(tiny_model_dir), "--input", str(source), "--output", str(target)).returncode == 0
+    assert run("--model", str(tiny_model_dir), "--input", str(source), "--output", str(target)).returncode == 3
     rows = read_jsonl(target)
     assert len(rows) == 3
-    assert "line 2" in rows[1]["error"] and rows[0]["error"] is None and rows[2]["id"] == "c"
+    assert "line 2" in rows[1]["error"] and rows[1]["line"] == 2 and rows[1]["id"] is None
+    assert rows[0]["error"] is None and rows[2]["id"] == "c"
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 DEFAULT_CONFIG = "configs/default.yaml"
 DEFAULT_MODEL = "models/default"
+#: Exit status of predict when the job finished but some rows carry an error (a failed job exits 2).
+EXIT_ROW_ERRORS = 3
 
 
 def _quiet_libraries() -> None:
@@ -67,6 +69,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=None, help="deployment the quotes given on the command line are about")
     parser.add_argument("--batch-size", type=int, default=64, help="quotes per forward pass (default 64)")
     parser.add_argument("--chunk-size", type=int, default=2048, help="rows read and written at a time (default 2048)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted --input job from its last complete chunk")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -75,13 +79,15 @@ def run_predict(args: argparse.Namespace) -> int:
     from quotestance.predictor import StancePredictor, score_file
 
     if sum(map(bool, (args.texts, args.input, args.articles))) != 1:
-        raise SystemExit("predict: give exactly one of: quotes as arguments, --input FILE, --articles PATH")
+        raise ValueError("predict: give exactly one of: quotes as arguments, --input FILE, --articles PATH")
     if (args.per_sentence or args.summary) and not args.articles:
-        raise SystemExit("predict: --per-sentence and --summary go with --articles")
+        raise ValueError("predict: --per-sentence and --summary go with --articles")
+    if args.resume and not (args.input and args.output):
+        raise ValueError("predict: --resume goes with --input FILE --output FILE")
     if args.batch_size < 1 or args.chunk_size < 1:
-        raise SystemExit("predict: --batch-size and --chunk-size must be at least 1")
+        raise ValueError("predict: --batch-size and --chunk-size must be at least 1")
     if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
-        raise SystemExit("predict: --output must differ from --input")
+        raise ValueError("predict: --output must differ from --input")
     predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size)
     if args.texts:
         for text, result in zip(args.texts, predictor.predict(args.texts, [args.target] * len(args.texts))):
@@ -89,10 +95,11 @@ def run_predict(args: argparse.Namespace) -> int:
         return 0
     if args.articles:
         return _predict_articles(predictor, args)
-    counts = score_file(predictor, args.input, args.output, chunk_size=args.chunk_size, progress=not args.no_progress)
+    counts = score_file(predictor, args.input, args.output, chunk_size=args.chunk_size,
+                        progress=not args.no_progress, resume=args.resume)
     print(f"scored {counts['rows']} rows ({counts['errors']} with an error) -> {args.output or 'stdout'}",
           file=sys.stderr)
-    return 0
+    return EXIT_ROW_ERRORS if counts["errors"] else 0
 
 
 def _predict_articles(predictor, args: argparse.Namespace) -> int:
@@ -105,7 +112,7 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
     print(format_summary_table(summary), file=sys.stderr)
     print(f"{counts['articles']} articles ({counts['without_quotes']} without quotes): {counts['rows']} rows "
           f"({counts['errors']} with an error) -> {args.output or 'stdout'}", file=sys.stderr)
-    return 0
+    return EXIT_ROW_ERRORS if counts["errors"] else 0
 
 
 # ---------------------------------------------------------------- data

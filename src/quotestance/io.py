@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,27 +66,62 @@ def read_chunks(path: str | Path, chunk_size: int = 1024) -> Iterator[list[Row]]
         yield chunk
 
 
+def _error_row(path: Path, number: int, reason: str) -> Row:
+    """The row standing for an input record that could not be read: no id, its line, and why."""
+    return {"id": None, "line": number, "error": f"{path.name} line {number}: {reason}"}
+
+
+def _undecodable(row: Row, number: int) -> Row:
+    """Flag a row whose strings hold bytes that were not UTF-8 (kept as surrogates), naming the field."""
+    bad = [key for key, value in row.items() if isinstance(value, str) and _SURROGATE.search(value)]
+    if not bad:
+        return row
+    clean = {key: _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value for key, value in row.items()}
+    clean["error"] = f"line {number}: field '{bad[0]}' has bytes that are not UTF-8"
+    return clean
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
-                continue
+                continue  # a blank line is not a record
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
-                yield {"error": f"{path.name} line {number}: invalid JSON ({err.msg})"}
+                yield _error_row(path, number, f"invalid JSON ({err.msg})")
                 continue
             if not isinstance(row, dict):
-                yield {"error": f"{path.name} line {number}: expected a JSON object, got {type(row).__name__}"}
+                yield _error_row(path, number, f"expected a JSON object, got {type(row).__name__}")
                 continue
-            yield row
+            yield _undecodable(row, number)
 
 
 def _csv_rows(path: Path) -> Iterator[Row]:
-    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        for row in csv.DictReader(handle):
-            # Empty cells are nulls in CSV; a short line leaves its missing columns as None.
-            yield {key: (value if value != "" else None) for key, value in row.items() if key is not None}
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:
+                yield _error_row(path, reader.line_num, f"malformed CSV record ({err})")
+                continue
+            if not cells:
+                continue  # a blank line is not a record
+            if len(cells) > len(header):
+                yield _error_row(path, reader.line_num, f"{len(cells)} fields where the header has {len(header)}")
+                continue
+            # Empty cells are nulls in CSV; a short record leaves its missing columns as None.
+            row = {key: (cells[i] if i < len(cells) and cells[i] != "" else None) for i, key in enumerate(header)}
+            yield _undecodable(row, reader.line_num)
 
 
 @contextmanager
@@ -108,8 +145,9 @@ class RowWriter:
     ``prob_columns`` are written as objects in JSONL and Parquet and as JSON strings in CSV.
     """
 
-    def __init__(self, path: str | Path | None, prob_columns: tuple[str, ...] = ()):
+    def __init__(self, path: str | Path | None, prob_columns: tuple[str, ...] = (), columns: list[str] | None = None):
         self.path = Path(path) if path is not None else None
+        self.columns = columns
         self.format = file_format(path) if path is not None else ".jsonl"
         self.prob_columns = prob_columns
         self._atomic = atomic_path(self.path) if self.path is not None else None
@@ -141,7 +179,7 @@ class RowWriter:
 
     def _write_csv(self, rows: list[Row]) -> None:
         if self._csv is None:
-            columns = list(dict.fromkeys(key for row in rows for key in row))
+            columns = self.columns or list(dict.fromkeys(key for row in rows for key in row))
             self._csv = csv.DictWriter(self._handle, fieldnames=columns, extrasaction="ignore", restval="")
             self._csv.writeheader()
         for row in rows:
@@ -149,7 +187,7 @@ class RowWriter:
 
     def _write_parquet(self, rows: list[Row]) -> None:
         if self._parquet is None:
-            names = list(dict.fromkeys(key for row in rows for key in row))
+            names = self.columns or list(dict.fromkeys(key for row in rows for key in row))
             self._schema = pa.schema([pa.field(name, _infer_type([row.get(name) for row in rows])) for name in names])
             self._parquet = pq.ParquetWriter(self._tmp, self._schema)
         arrays = [_column(self.path, f, [row.get(f.name) for row in rows]) for f in self._schema]
@@ -194,3 +232,68 @@ def _column(path: Path | None, field: pa.Field, values: list[Any]) -> pa.Array:
             return pa.array([v if v is None or isinstance(v, str) else json.dumps(v) for v in values], type=pa.string())
         raise ValueError(f"{path}: column '{field.name}' has values that do not fit its Parquet type "
                          f"{field.type} from the first chunk ({err})") from err
+
+
+class CheckpointedOutput:
+    """Scored chunks go to numbered part files beside the output; ``finish`` merges them into it.
+
+    Each part is written to a temporary name and renamed once complete, so after a crash or a
+    ``kill -9`` the complete parts are exactly the chunks already done. With ``resume``, a later run
+    with the same input and chunk size skips those chunks; the merged output is the same file an
+    uninterrupted run writes. Parts are JSONL whatever the output format.
+    """
+
+    def __init__(self, output: str | Path, meta: dict[str, Any], resume: bool):
+        self.output = Path(output)
+        self.parts = self.output.with_name(self.output.name + ".parts")
+        self.meta = meta
+        self.done = 0
+        meta_path = self.parts / "meta.json"
+        if resume and meta_path.is_file():
+            saved = json.loads(meta_path.read_text(encoding="utf-8"))
+            if saved != meta:
+                changed = sorted(k for k in meta if saved.get(k) != meta[k])
+                raise ValueError(f"cannot resume into {self.output}: {', '.join(changed)} changed since the "
+                                 "interrupted run; rerun without --resume to start over")
+            while self._part(self.done).is_file():
+                self.done += 1
+            return
+        shutil.rmtree(self.parts, ignore_errors=True)
+        self.parts.mkdir(parents=True)
+        meta_path.write_text(json.dumps(meta), encoding="utf-8")
+
+    def _part(self, index: int) -> Path:
+        return self.parts / f"part-{index:07d}.jsonl"
+
+    def write_chunk(self, index: int, rows: list[Row]) -> None:
+        """Write one chunk's rows as part ``index``, durably, under its final name only when complete."""
+        target = self._part(index)
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write("".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+
+    def _rows(self, index: int) -> list[Row]:
+        with open(self._part(index), encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle]
+
+    def finish(self, prob_columns: tuple[str, ...]) -> dict[str, int]:
+        """Merge all parts into the output (atomically), remove them, and count rows and errors."""
+        count = 0
+        while self._part(count).is_file():
+            count += 1
+        columns: dict[str, None] = {}
+        for index in range(count):
+            for row in self._rows(index):
+                columns.update(dict.fromkeys(row))
+        counts = {"rows": 0, "errors": 0}
+        with RowWriter(self.output, prob_columns=prob_columns, columns=list(columns)) as writer:
+            for index in range(count):
+                rows = self._rows(index)
+                writer.write(rows)
+                counts["rows"] += len(rows)
+                counts["errors"] += sum(1 for row in rows if row.get("error"))
+        shutil.rmtree(self.parts, ignore_errors=True)
+        return counts

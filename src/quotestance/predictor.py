@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from quotestance.io import RowWriter, count_rows, read_chunks
+from quotestance.io import CheckpointedOutput, RowWriter, count_rows, read_chunks
 from quotestance.labels import TASKS
 from quotestance.modeling import QuoteStanceModel
 
@@ -66,6 +66,7 @@ class StancePredictor:
         self.bf16 = bf16
         self.labels: dict[str, list[str]] = {task: list(model.config.labels_for(task)) for task in TASKS}
         self.default_target: str = model.config.default_target
+        self.source: str | None = None  # the folder it was loaded from, if any
         self._lock = threading.Lock()
 
     @classmethod
@@ -83,7 +84,9 @@ class StancePredictor:
         model = QuoteStanceModel.from_pretrained(path, local_files_only=True, use_safetensors=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         max_length = int(getattr(model.config, "train_max_length", 128))
-        return cls(model, tokenizer, device=device, batch_size=batch_size, max_length=max_length, bf16=bf16)
+        predictor = cls(model, tokenizer, device=device, batch_size=batch_size, max_length=max_length, bf16=bf16)
+        predictor.source = str(path.resolve())
+        return predictor
 
     def predict_proba(self, texts: Sequence[str] | str, targets: Sequence[str | None] | str | None = None
                       ) -> dict[str, np.ndarray]:
@@ -114,7 +117,23 @@ class StancePredictor:
         single = isinstance(texts, str)
         probs = self.predict_proba(texts, targets)
         results = self.results_from_proba(probs)
+        for result, truncated in zip(results, self.truncated(texts, targets)):
+            result["truncated"] = truncated
         return results[0] if single else results
+
+    def truncated(self, texts: Sequence[str] | str, targets: Sequence[str | None] | str | None = None) -> list[bool]:
+        """Whether each (quote, target) pair is longer than the model's limit, so its end is not read."""
+        texts, targets = self._normalise(texts, targets)
+        # A token is at least one character: only texts this long can overflow, so only they are tokenised.
+        long = [i for i, text in enumerate(texts) if len(text) + len(targets[i]) + 3 > self.max_length]
+        flags = [False] * len(texts)
+        if long:
+            with self._lock:
+                text_ids = self.tokenizer([texts[i] for i in long], add_special_tokens=False)["input_ids"]
+                target_ids = self.tokenizer([targets[i] for i in long], add_special_tokens=False)["input_ids"]
+            for i, a, b in zip(long, text_ids, target_ids):
+                flags[i] = len(a) + len(b) + 3 > self.max_length
+        return flags
 
     def results_from_proba(self, probs: dict[str, np.ndarray]) -> list[Result]:
         """Turn ``predict_proba`` arrays into result dicts: label, and label -> probability."""
@@ -147,7 +166,7 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-OUTPUT_FIELDS = ("stance", "stance_probs", "sentiment", "sentiment_probs", "error")
+OUTPUT_FIELDS = ("stance", "stance_probs", "sentiment", "sentiment_probs", "truncated", "error")
 PROB_COLUMNS = ("stance_probs", "sentiment_probs")
 
 
@@ -193,21 +212,40 @@ def score_rows(predictor: StancePredictor, rows: list[Row], first_row: int = 1) 
 
 
 def score_file(predictor: StancePredictor, input_path: str | Path, output_path: str | Path | None,
-               chunk_size: int = 1024, progress: bool = True) -> dict[str, int]:
+               chunk_size: int = 2048, progress: bool = True, resume: bool = False) -> dict[str, int]:
     """Stream a quote file through the predictor into ``output_path`` (stdout as JSONL if None).
 
-    The output is written atomically; it holds exactly one row per input row, in input order.
-    Returns counts of rows scored and rows with an error.
+    The output holds exactly one row per input row, in input order, and appears only when complete.
+    Progress is checkpointed every chunk; ``resume`` continues an interrupted job from its last
+    complete chunk. Returns counts of rows and of rows with an error (and ``resumed_at``).
     """
-    counts = {"rows": 0, "errors": 0}
     total = count_rows(input_path)
-    with RowWriter(output_path, prob_columns=PROB_COLUMNS) as writer, tqdm(
-        total=total, unit="quote", desc="scoring", disable=not progress, file=sys.stderr
-    ) as bar:
-        for chunk in read_chunks(input_path, chunk_size):
-            rows = score_rows(predictor, chunk, first_row=counts["rows"] + 1)
-            writer.write(rows)
-            counts["rows"] += len(rows)
-            counts["errors"] += sum(1 for row in rows if row["error"])
-            bar.update(len(rows))
-    return counts
+    if output_path is None:
+        counts = {"rows": 0, "errors": 0}
+        with RowWriter(None, prob_columns=PROB_COLUMNS) as writer, _bar(total, progress) as bar:
+            for chunk in read_chunks(input_path, chunk_size):
+                rows = score_rows(predictor, chunk, first_row=counts["rows"] + 1)
+                writer.write(rows)
+                counts["rows"] += len(rows)
+                counts["errors"] += sum(1 for row in rows if row["error"])
+                bar.update(len(rows))
+        return counts
+    source = Path(input_path).resolve()
+    stat = source.stat()
+    meta = {"input": str(source), "input_size": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
+            "chunk_size": chunk_size, "model": getattr(predictor, "source", None)}
+    checkpoint = CheckpointedOutput(output_path, meta, resume)
+    resumed_at = checkpoint.done * chunk_size
+    if resume:
+        print(f"resumed at row {resumed_at}", file=sys.stderr)
+    with _bar(total, progress, initial=resumed_at) as bar:
+        for index, chunk in enumerate(read_chunks(input_path, chunk_size)):
+            if index < checkpoint.done:
+                continue
+            checkpoint.write_chunk(index, score_rows(predictor, chunk, first_row=index * chunk_size + 1))
+            bar.update(len(chunk))
+    return {**checkpoint.finish(PROB_COLUMNS), "resumed_at": resumed_at}
+
+
+def _bar(total: int | None, progress: bool, initial: int = 0):
+    return tqdm(total=total, initial=initial, unit="quote", desc="scoring", disable=not progress, file=sys.stderr)
