@@ -72,6 +72,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted --input job from its last complete chunk")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
+    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "torch-fp32", "torch-bf16", "onnx", "onnx-int8"],
+                        help="inference backend (default auto: an exported ONNX graph if present, else PyTorch)")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -88,7 +90,8 @@ def run_predict(args: argparse.Namespace) -> int:
         raise ValueError("predict: --batch-size and --chunk-size must be at least 1")
     if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
         raise ValueError("predict: --output must differ from --input")
-    predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size)
+    predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
+    print(f"model {args.model}, backend {predictor.backend_name}", file=sys.stderr)
     if args.texts:
         for text, result in zip(args.texts, predictor.predict(args.texts, [args.target] * len(args.texts))):
             print(json.dumps({"text": text, **result, "error": None}, ensure_ascii=False))
@@ -138,10 +141,25 @@ def run_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"trained model folder (default {DEFAULT_MODEL})")
+    parser.add_argument("--onnx", action="store_true", required=True, help="write model.onnx next to the weights")
+    parser.add_argument("--int8", action="store_true", help="also write a dynamically quantised model.int8.onnx")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from quotestance.export import export_onnx
+
+    for path in export_onnx(args.model, int8=args.int8):
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {
     "train": (add_train_arguments, run_train, "fine-tune a model from a YAML config"),
     "predict": (add_predict_arguments, run_predict, "score quotes given as arguments or in a file"),
     "data": (add_data_arguments, run_data, "build the dataset or print its counts"),
+    "export": (add_export_arguments, run_export, "export a model folder to ONNX (fp32 and int8)"),
 }
 
 

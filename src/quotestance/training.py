@@ -27,7 +27,8 @@ from quotestance.dataset import SPLITS, load_dataset
 from quotestance.evaluation import classification_metrics
 from quotestance.labels import TASKS
 from quotestance.modeling import IGNORE_INDEX, QuoteStanceModel, build_model, tokenizer_path
-from quotestance.predictor import StancePredictor, cpu_supports_bf16, encode
+from quotestance.backends import cpu_supports_bf16
+from quotestance.predictor import StancePredictor, encode
 
 log = logging.getLogger("quotestance")
 
@@ -124,8 +125,8 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     steps_per_epoch = len(_batches(lengths, config, 0))
     total_steps = steps_per_epoch * config.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(config.warmup_ratio * total_steps), total_steps)
-    predictor = StancePredictor(model, tokenizer, device="cpu", batch_size=config.eval_batch_size,
-                                max_length=config.max_length, bf16=bf16)
+    predictor = StancePredictor.from_model(model, tokenizer, device="cpu", batch_size=config.eval_batch_size,
+                                           max_length=config.max_length, bf16=bf16)
 
     labels = {task: label_ids(train_split[task], model.config.labels_for(task)) for task in TASKS}
     texts, targets = train_split["text"], train_split["target"]
@@ -192,6 +193,8 @@ def save_model_folder(model: QuoteStanceModel, tokenizer, config: TrainConfig, m
     (tmp / "train_config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (tmp / "README.md").write_text(model_card(config, metrics, dataset), encoding="utf-8")
+    for path in tmp.iterdir():
+        path.chmod(0o644)  # readable by whoever serves the model, like any other file written here
     old = output_dir.with_name(f".{output_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if output_dir.exists():
