@@ -170,3 +170,126 @@ class StancePredictor:
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+OUTPUT_FIELDS = ("stance", "stance_probs", "sentiment", "sentiment_probs", "truncated", "error")
+PROB_COLUMNS = ("stance_probs", "sentiment_probs")
+
+
+def row_problem(row: Row, number: int) -> str | None:
+    """Why a quote row cannot be scored (naming the row and field), or None if it can."""
+    if row.get("error"):
+        return str(row["error"])
+    if "text" not in row:
+        return f"row {number}: missing field 'text'"
+    text = row["text"]
+    if text is None:
+        return f"row {number}: field 'text' is null"
+    if not isinstance(text, str):
+        return f"row {number}: field 'text' must be a string, got {type(text).__name__}"
+    if not text.strip():
+        return f"row {number}: field 'text' is empty"
+    target = row.get("target")
+    if target is not None and not isinstance(target, str):
+        return f"row {number}: field 'target' must be a string or null, got {type(target).__name__}"
+    return None
+
+
+
+def score_rows(predictor: StancePredictor, rows: list[Row], first_row: int = 1) -> list[Row]:
+    """Score a chunk of rows: each row comes back once, in order, with the output fields added.
+
+    Rows that cannot be scored keep their fields and get null labels and an ``error``.
+    ``first_row`` is the 1-based number of ``rows[0]`` in its file, for error messages.
+    """
+    problems = [row_problem(row, first_row + i) for i, row in enumerate(rows)]
+    good = [i for i, problem in enumerate(problems) if problem is None]
+    results = predictor.predict([rows[i]["text"] for i in good], [rows[i].get("target") for i in good]) if good else []
+    scored = dict(zip(good, results))
+    empty = {field: None for field in OUTPUT_FIELDS}
+    out = []
+    for i, row in enumerate(rows):
+        merged = {key: value for key, value in row.items() if key not in OUTPUT_FIELDS}
+        merged.update(empty)
+        merged.update(scored.get(i, {}))
+        merged["error"] = problems[i]
+        out.append(merged)
+    return out
+
+
+def score_file(predictor: StancePredictor, input_path: str | Path, output_path: str | Path | None,
+               chunk_size: int = 2048, progress: bool = True, resume: bool = False) -> dict[str, int]:
+    """Stream a quote file through the predictor into ``output_path`` (stdout as JSONL if None).
+
+    The output holds exactly one row per input row, in input order, and appears only when complete.
+    Progress is checkpointed every chunk; ``resume`` continues an interrupted job from its last
+    complete chunk. Returns counts of rows and of rows with an error (and ``resumed_at``).
+    """
+    total = count_rows(input_path)
+    if output_path is None:
+        counts = {"rows": 0, "errors": 0}
+        with RowWriter(None, prob_columns=PROB_COLUMNS) as writer, _bar(total, progress) as bar:
+            for chunk in read_chunks(input_path, chunk_size):
+                rows = score_rows(predictor, chunk, first_row=counts["rows"] + 1)
+                writer.write(rows)
+                counts["rows"] += len(rows)
+                counts["errors"] += sum(1 for row in rows if row["error"])
+                bar.update(len(rows))
+        return counts
+    source = Path(input_path).resolve()
+    stat = source.stat()
+    meta = {"input": str(source), "input_size": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
+            "chunk_size": chunk_size, "model": getattr(predictor, "source", None)}
+    checkpoint = CheckpointedOutput(output_path, meta, resume)
+    resumed_at = checkpoint.done * chunk_size
+    if resume:
+        print(f"resumed at row {resumed_at}", file=sys.stderr)
+    with _bar(total, progress, initial=resumed_at) as bar:
+        for index, chunk in enumerate(read_chunks(input_path, chunk_size)):
+            if index < checkpoint.done:
+                continue
+            checkpoint.write_chunk(index, score_rows(predictor, chunk, first_row=index * chunk_size + 1))
+            bar.update(len(chunk))
+    return {**checkpoint.finish(PROB_COLUMNS), "resumed_at": resumed_at}
+
+
+def _bar(total: int | None, progress: bool, initial: int = 0):
+    return tqdm(total=total, initial=initial, unit="quote", desc="scoring", disable=not progress, file=sys.stderr)
+
+
+class PandasScorer:
+    """A callable class for batch engines: a pandas DataFrame with a ``text`` column in, scored DataFrame out.
+
+    Ray Data: ``ds.map_batches(PandasScorer, fn_constructor_kwargs={"model": path}, batch_format="pandas",
+    compute=ray.data.ActorPoolStrategy(size=1))`` loads the model once per actor. Spark:
+    ``df.mapInPandas(lambda frames: map(PandasScorer(path), frames), schema)``. Rows keep their columns
+    and order and gain the same output fields as ``predict.py``, ``*_probs`` as JSON strings so every
+    engine's writers can store them.
+    """
+
+    def __init__(self, model: str | Path, backend: str = "auto", batch_size: int = 64, device: str | None = None,
+                 threads: int | None = None):
+        self.predictor = StancePredictor.load(model, backend=backend, batch_size=batch_size, device=device,
+                                              threads=threads)
+
+    def __call__(self, frame: "pd.DataFrame") -> "pd.DataFrame":
+        import json
+
+        import pandas as pd
+
+        rows = [{key: _plain(value) for key, value in row.items()} for row in frame.to_dict("records")]
+        scored = score_rows(self.predictor, rows)
+        for row in scored:
+            for column in PROB_COLUMNS:
+                row[column] = None if row[column] is None else json.dumps(row[column])
+        return pd.DataFrame(scored, index=frame.index, columns=list(dict.fromkeys(k for r in scored for k in r)))
+
+
+def _plain(value: Any) -> Any:
+    """pandas' missing values (NaN, NA, NaT) as None, so a missing text is reported as null."""
+    try:
+        import pandas as pd
+
+        return None if not isinstance(value, (list, dict, np.ndarray)) and pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
