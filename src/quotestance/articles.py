@@ -166,8 +166,8 @@ def write_summary(summary: list[Row], path: str | Path) -> None:
 
 
 def score_articles(predictor: StancePredictor, path: str | Path, output: str | Path | None,
-                   per_sentence: bool = False, chunk_size: int = 256, progress: bool = True
-                   ) -> tuple[dict[str, int], list[Row]]:
+                   per_sentence: bool = False, chunk_size: int = 256, progress: bool = True,
+                   min_confidence: float | None = None) -> tuple[dict[str, int], list[Row]]:
     """Extract, attribute and score the quotes of every article; write the rows; return counts and summary."""
     from tqdm.auto import tqdm
 
@@ -176,7 +176,7 @@ def score_articles(predictor: StancePredictor, path: str | Path, output: str | P
     pending: list[Row] = []
 
     def flush(writer: RowWriter) -> None:
-        scored = score_rows(predictor, pending, first_row=counts["rows"] + 1)
+        scored = score_rows(predictor, pending, first_row=counts["rows"] + 1, min_confidence=min_confidence)
         writer.write(scored)
         counts["rows"] += len(scored)
         counts["errors"] += sum(1 for row in scored if row["error"])

@@ -69,6 +69,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=None, help="deployment the quotes given on the command line are about")
     parser.add_argument("--batch-size", type=int, default=64, help="quotes per forward pass (default 64)")
     parser.add_argument("--chunk-size", type=int, default=2048, help="rows read and written at a time (default 2048)")
+    parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
+                        help="mark rows whose stance or sentiment top probability is below P (low_confidence: true)")
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted --input job from its last complete chunk")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available, else cpu)")
@@ -78,7 +80,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from quotestance.predictor import StancePredictor, score_file
+    from quotestance.predictor import StancePredictor, score_file, score_rows
 
     if sum(map(bool, (args.texts, args.input, args.articles))) != 1:
         raise ValueError("predict: give exactly one of: quotes as arguments, --input FILE, --articles PATH")
@@ -86,6 +88,8 @@ def run_predict(args: argparse.Namespace) -> int:
         raise ValueError("predict: --per-sentence and --summary go with --articles")
     if args.resume and not (args.input and args.output):
         raise ValueError("predict: --resume goes with --input FILE --output FILE")
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
+        raise ValueError("predict: --min-confidence must be between 0 and 1")
     if args.batch_size < 1 or args.chunk_size < 1:
         raise ValueError("predict: --batch-size and --chunk-size must be at least 1")
     if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
@@ -93,13 +97,15 @@ def run_predict(args: argparse.Namespace) -> int:
     predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
     print(f"model {args.model}, backend {predictor.backend_name}", file=sys.stderr)
     if args.texts:
-        for text, result in zip(args.texts, predictor.predict(args.texts, [args.target] * len(args.texts))):
-            print(json.dumps({"text": text, **result, "error": None}, ensure_ascii=False))
-        return 0
+        rows = score_rows(predictor, [{"text": text, "target": args.target} for text in args.texts],
+                          min_confidence=args.min_confidence)
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_ROW_ERRORS if any(row["error"] for row in rows) else 0
     if args.articles:
         return _predict_articles(predictor, args)
     counts = score_file(predictor, args.input, args.output, chunk_size=args.chunk_size,
-                        progress=not args.no_progress, resume=args.resume)
+                        progress=not args.no_progress, resume=args.resume, min_confidence=args.min_confidence)
     print(f"scored {counts['rows']} rows ({counts['errors']} with an error) -> {args.output or 'stdout'}",
           file=sys.stderr)
     return EXIT_ROW_ERRORS if counts["errors"] else 0
@@ -109,7 +115,7 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
     from quotestance.articles import format_summary_table, score_articles, write_summary
 
     counts, summary = score_articles(predictor, args.articles, args.output, per_sentence=args.per_sentence,
-                                     progress=not args.no_progress)
+                                     progress=not args.no_progress, min_confidence=args.min_confidence)
     if args.summary:
         write_summary(summary, args.summary)
     print(format_summary_table(summary), file=sys.stderr)
@@ -121,11 +127,18 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- data
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["build", "stats", "lf-summary"],
-                        help="build: rebuild the cached dataset; stats: print counts; "
-                             "lf-summary: coverage, overlap, conflict and gold accuracy of each labeling function")
+    parser.add_argument("action", choices=["build", "stats", "lf-summary", "suggest", "import"],
+                        help="build: rebuild the cached dataset; stats: print counts; lf-summary: coverage, overlap, "
+                             "conflict and gold accuracy of each labeling function; suggest: the unlabeled sentences the "
+                             "model is least sure of; import: add a labeled file to the gold annotations")
+    parser.add_argument("file", nargs="?", help="import: the labeled .jsonl/.csv/.parquet file (id, stance, sentiment)")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="suggest: the model whose uncertainty picks sentences")
+    parser.add_argument("--corpus", default=None, help="suggest/import: corpora folder (default: the config's data.corpora_dir)")
+    parser.add_argument("--n", type=int, default=200, help="suggest: how many sentences (default 200)")
+    parser.add_argument("--out", default="to_label.jsonl", help="suggest: where to write them (default to_label.jsonl)")
+    parser.add_argument("--name", default=None, help="import: name of the new annotation batch (default: the file's stem)")
 
 
 def run_data(args: argparse.Namespace) -> int:
@@ -133,11 +146,64 @@ def run_data(args: argparse.Namespace) -> int:
     from quotestance.dataset import lf_summary_report, load_dataset, stats_table
 
     config = load_config(args.config, args.overrides)
+    corpus = args.corpus or config.data.corpora_dir
+    cache = Path(config.data.cache_dir).parent / "corpora"
+    if args.action == "suggest":
+        from quotestance.annotation import suggest
+        from quotestance.io import RowWriter
+        from quotestance.predictor import StancePredictor
+
+        rows = suggest(StancePredictor.load(args.model), corpus, config.data.annotations_dir, n=args.n,
+                       seed=config.seed, cache_dir=cache)
+        with RowWriter(args.out) as writer:
+            writer.write(rows)
+        print(f"wrote {len(rows)} sentences to label to {args.out}: fill in stance and sentiment per "
+              f"../shared/ANNOTATION.md, then run: quotestance data import {args.out}", file=sys.stderr)
+        return 0
+    if args.action == "import":
+        from quotestance.annotation import import_labels
+
+        if not args.file:
+            raise ValueError("data import: give the labeled file")
+        target = import_labels(args.file, corpus, config.data.annotations_dir, args.name or Path(args.file).stem,
+                               cache_dir=cache)
+        print(f"imported into {target}; rebuild with: quotestance data build", file=sys.stderr)
+        return 0
     if args.action == "lf-summary":
         print(lf_summary_report(config.data))
         return 0
     dataset = load_dataset(config.data, config.seed, rebuild=args.action == "build")
     print(stats_table(dataset))
+    return 0
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"trained model folder (default {DEFAULT_MODEL})")
+    parser.add_argument("--data", required=True, help="labeled .jsonl/.csv/.parquet with text and gold stance and/or sentiment")
+    parser.add_argument("--report", default=None, help="report folder (default <model>/evaluations/<data file stem>)")
+    parser.add_argument("--backend", default="auto", help="inference backend (as for predict)")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from quotestance.evaluation import evaluate_probs, read_labeled_file, write_report
+    from quotestance.io import atomic_path
+    from quotestance.predictor import StancePredictor
+
+    texts, targets, gold = read_labeled_file(args.data)
+    predictor = StancePredictor.load(args.model, backend=args.backend)
+    evaluation = evaluate_probs(texts, gold, predictor.predict_proba(texts, targets), predictor.labels)
+    report_dir = Path(args.report) if args.report else Path(args.model) / "evaluations" / Path(args.data).stem
+    figures = write_report(evaluation, report_dir, f"Evaluation of {args.model} on {args.data}")
+    metrics_path = Path(args.model) / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
+    metrics.setdefault("evaluations", {})[str(args.data)] = figures
+    with atomic_path(metrics_path) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    for task, head in figures["heads"].items():
+        ci = head["intervals"]["macro_f1"]
+        print(f"{task}: macro-F1 {head['macro_f1']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]  accuracy {head['accuracy']:.3f}  "
+              f"ECE {head['ece']:.3f}  n={head['n']}")
+    print(f"report written to {report_dir / 'report.md'}; figures added to {metrics_path}", file=sys.stderr)
     return 0
 
 
@@ -160,6 +226,7 @@ COMMANDS = {
     "predict": (add_predict_arguments, run_predict, "score quotes given as arguments or in a file"),
     "data": (add_data_arguments, run_data, "build the dataset or print its counts"),
     "export": (add_export_arguments, run_export, "export a model folder to ONNX (fp32 and int8)"),
+    "evaluate": (add_evaluate_arguments, run_evaluate, "metrics with intervals, calibration and a report on a labeled file"),
 }
 
 
@@ -172,7 +239,7 @@ def run_command(name: str, argv: list[str] | None = None, prog: str | None = Non
     _quiet_libraries()
     try:
         return runner(args)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

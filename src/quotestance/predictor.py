@@ -196,11 +196,14 @@ def row_problem(row: Row, number: int) -> str | None:
 
 
 
-def score_rows(predictor: StancePredictor, rows: list[Row], first_row: int = 1) -> list[Row]:
+def score_rows(predictor: StancePredictor, rows: list[Row], first_row: int = 1,
+               min_confidence: float | None = None) -> list[Row]:
     """Score a chunk of rows: each row comes back once, in order, with the output fields added.
 
     Rows that cannot be scored keep their fields and get null labels and an ``error``.
-    ``first_row`` is the 1-based number of ``rows[0]`` in its file, for error messages.
+    ``first_row`` is the 1-based number of ``rows[0]`` in its file, for error messages. With
+    ``min_confidence``, each row gains ``low_confidence``: true where either head's top
+    probability is below it (labels unchanged), so doubtful quotes can go to a person.
     """
     problems = [row_problem(row, first_row + i) for i, row in enumerate(rows)]
     good = [i for i, problem in enumerate(problems) if problem is None]
@@ -213,12 +216,16 @@ def score_rows(predictor: StancePredictor, rows: list[Row], first_row: int = 1) 
         merged.update(empty)
         merged.update(scored.get(i, {}))
         merged["error"] = problems[i]
+        if min_confidence is not None:
+            merged["low_confidence"] = None if problems[i] else bool(
+                min(max(merged[f"{task}_probs"].values()) for task in TASKS) < min_confidence)
         out.append(merged)
     return out
 
 
 def score_file(predictor: StancePredictor, input_path: str | Path, output_path: str | Path | None,
-               chunk_size: int = 2048, progress: bool = True, resume: bool = False) -> dict[str, int]:
+               chunk_size: int = 2048, progress: bool = True, resume: bool = False,
+               min_confidence: float | None = None) -> dict[str, int]:
     """Stream a quote file through the predictor into ``output_path`` (stdout as JSONL if None).
 
     The output holds exactly one row per input row, in input order, and appears only when complete.
@@ -230,7 +237,7 @@ def score_file(predictor: StancePredictor, input_path: str | Path, output_path: 
         counts = {"rows": 0, "errors": 0}
         with RowWriter(None, prob_columns=PROB_COLUMNS) as writer, _bar(total, progress) as bar:
             for chunk in read_chunks(input_path, chunk_size):
-                rows = score_rows(predictor, chunk, first_row=counts["rows"] + 1)
+                rows = score_rows(predictor, chunk, first_row=counts["rows"] + 1, min_confidence=min_confidence)
                 writer.write(rows)
                 counts["rows"] += len(rows)
                 counts["errors"] += sum(1 for row in rows if row["error"])
@@ -239,7 +246,7 @@ def score_file(predictor: StancePredictor, input_path: str | Path, output_path: 
     source = Path(input_path).resolve()
     stat = source.stat()
     meta = {"input": str(source), "input_size": stat.st_size, "input_mtime_ns": stat.st_mtime_ns,
-            "chunk_size": chunk_size, "model": getattr(predictor, "source", None)}
+            "chunk_size": chunk_size, "model": getattr(predictor, "source", None), "min_confidence": min_confidence}
     checkpoint = CheckpointedOutput(output_path, meta, resume)
     resumed_at = checkpoint.done * chunk_size
     if resume:
@@ -248,7 +255,8 @@ def score_file(predictor: StancePredictor, input_path: str | Path, output_path: 
         for index, chunk in enumerate(read_chunks(input_path, chunk_size)):
             if index < checkpoint.done:
                 continue
-            checkpoint.write_chunk(index, score_rows(predictor, chunk, first_row=index * chunk_size + 1))
+            checkpoint.write_chunk(index, score_rows(predictor, chunk, first_row=index * chunk_size + 1,
+                                                     min_confidence=min_confidence))
             bar.update(len(chunk))
     return {**checkpoint.finish(PROB_COLUMNS), "resumed_at": resumed_at}
 

@@ -24,7 +24,7 @@ from quotestance import __version__
 from quotestance.card import model_card
 from quotestance.config import TrainConfig
 from quotestance.dataset import SPLITS, load_dataset
-from quotestance.evaluation import classification_metrics
+from quotestance.evaluation import calibration_figures, classification_metrics, evaluate_probs, gold_index, write_report
 from quotestance.labels import TASKS
 from quotestance.modeling import IGNORE_INDEX, QuoteStanceModel, build_model, tokenizer_path
 from quotestance.backends import cpu_supports_bf16
@@ -167,18 +167,40 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
                 break
     model.load_state_dict(best_state)
     model.eval()
+    calibration = calibrate(predictor, dataset["validation"], dataset["test"])
     metrics = {split: evaluate(predictor, dataset[split]) for split in ("validation", "test")}
+    metrics["calibration"] = calibration
+    test = dataset["test"]
+    report = evaluate_probs(test["text"], {task: test[task] for task in TASKS},
+                            predictor.predict_proba(test["text"], test["target"]), predictor.labels)
     metrics["training"] = {
         "seconds": round(time.time() - started, 1), "best_epoch": best_epoch, "epochs_run": len(history),
         "history": history, "rows": {s: len(dataset[s]) for s in SPLITS}, "bf16": bf16,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quotestance_version": __version__,
     }
-    save_model_folder(model, tokenizer, config, metrics, dataset, output_dir)
+    save_model_folder(model, tokenizer, config, metrics, dataset, output_dir, report)
     return metrics
 
 
+def calibrate(predictor: StancePredictor, validation: Dataset, test: Dataset) -> dict[str, Any]:
+    """Fit one temperature per head on validation, store it in the model config, report test ECE before/after."""
+    predictor.config.temperatures = {task: 1.0 for task in TASKS}
+    if len(validation) == 0 or len(test) == 0:
+        return {}
+    val_probs = predictor.predict_proba(validation["text"], validation["target"])
+    test_probs = predictor.predict_proba(test["text"], test["target"])
+    figures = {}
+    for task in TASKS:
+        val_rows, val_gold = gold_index(validation[task], predictor.labels[task])
+        test_rows, test_gold = gold_index(test[task], predictor.labels[task])
+        if val_rows and test_rows:
+            figures[task] = calibration_figures((val_probs[task][val_rows], val_gold), (test_probs[task][test_rows], test_gold))
+            predictor.config.temperatures[task] = figures[task]["temperature"]
+    return figures
+
+
 def save_model_folder(model: QuoteStanceModel, tokenizer, config: TrainConfig, metrics: dict[str, Any],
-                      dataset: DatasetDict, output_dir: str | Path) -> None:
+                      dataset: DatasetDict, output_dir: str | Path, report: dict[str, Any] | None = None) -> None:
     """Write weights, tokenizer, config, metrics and card to a temporary folder, then swap it in.
 
     A crash at any point leaves the previous model folder (if any) untouched.
@@ -190,10 +212,12 @@ def save_model_folder(model: QuoteStanceModel, tokenizer, config: TrainConfig, m
     model.config.training_date = metrics["training"]["finished"]
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
+    if report is not None:
+        metrics["report"] = write_report(report, tmp / "report", "Evaluation on the gold test split")
     (tmp / "train_config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     (tmp / "README.md").write_text(model_card(config, metrics, dataset), encoding="utf-8")
-    for path in tmp.iterdir():
+    for path in (p for p in tmp.iterdir() if p.is_file()):
         path.chmod(0o644)  # readable by whoever serves the model, like any other file written here
     old = output_dir.with_name(f".{output_dir.name}.old")
     shutil.rmtree(old, ignore_errors=True)
