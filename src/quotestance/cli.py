@@ -221,11 +221,24 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from quotestance.serve import add_serve_arguments as add
+
+    add(parser)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from quotestance.serve import run_serve as run
+
+    return run(args)
+
+
 COMMANDS = {
     "train": (add_train_arguments, run_train, "fine-tune a model from a YAML config"),
     "predict": (add_predict_arguments, run_predict, "score quotes given as arguments or in a file"),
     "data": (add_data_arguments, run_data, "build the dataset or print its counts"),
     "export": (add_export_arguments, run_export, "export a model folder to ONNX (fp32 and int8)"),
+    "serve": (add_serve_arguments, run_serve, "serve a model folder over HTTP (/v1/predict, /v1/extract)"),
     "evaluate": (add_evaluate_arguments, run_evaluate, "metrics with intervals, calibration and a report on a labeled file"),
 }
 
