@@ -139,6 +139,53 @@ def test_speech_verbs(verb):
     assert q.speaker == "Omar Saleh"
 
 
+@pytest.mark.parametrize("head, speaker", [
+    ("Gen. Kwame Mensah, the Ghanaian officer who commands the brigade’s troops in the northern "
+     "border region, told reporters: ", "Kwame Mensah"),
+    ("Norway lodged a protest. Its foreign minister, Eirik Dahl, told reporters in Oslo: ", "Eirik Dahl"),
+    ("Rep. Carla Mendez, D-N.M., the ranking member, said: ", "Carla Mendez"),
+])
+def test_attribution_before_the_quote_across_an_appositive(head, speaker):
+    article = f'{head}"The bridge will stay closed until the engineers sign off."'
+    q = only(article)
+    assert q.speaker == speaker
+
+
+def test_organisation_and_role_before_a_name_after_the_quote():
+    article = "“We will not tolerate attacks on our cables,” EU spokeswoman Nadia Rossi said."
+    assert only(article).speaker == "Nadia Rossi"
+
+
+def test_subject_after_a_preposition_is_a_place():
+    article = ('Diplomats in New York said the council would vote on Friday: "The text is not final yet '
+               'and may change overnight."')
+    q = only(article)
+    assert q.speaker is None
+
+
+def test_partial_quotes_after_called_and_wrote_that():
+    article = ("Omar Haddad, a lawmaker from a bloc allied with the armed factions, called the deal "
+               "“a surrender signed in a hotel lobby.”\n\n"
+               "Petra Sørensen, a member of parliament from the region, wrote to the prime minister last "
+               "week that closing the base would be “a gift to our adversaries and a blow to the town.”")
+    first, second = quotes_of(article)
+    assert (first.speaker, second.speaker) == ("Omar Haddad", "Petra Sørensen")
+
+
+def test_quote_that_closes_its_sentence_does_not_take_the_next_attribution():
+    article = ('Rep. Mike Dunn, R-Ohio, the chairman of the panel, said: "Congress will not walk away." '
+               'The chairman added, "Not this year and not next year either."')
+    first, second = quotes_of(article)
+    assert first.speaker == second.speaker == "Mike Dunn"
+
+
+def test_split_quote_across_a_party_tag():
+    article = ("“Every week of delay costs lives,” Rep. Ann Hale, R-Ky., wrote in the letter, which went "
+               "to the secretary. “We have the tools. What we lack is will.”")
+    first, second = quotes_of(article)
+    assert first.speaker == second.speaker == "Ann Hale"
+
+
 # ------------------------------------------------------------------------------- resolution
 
 def test_surname_and_title_resolve_to_the_full_name():
@@ -192,7 +239,77 @@ def test_organisations_as_speakers():
     for q in quotes:
         assert article[q.start:q.end] == q.text
     assert [q.speaker for q in quotes] == [
-        "the Pentagon", "the White House", "the State Department", "Defense Ministry"]
+        "the Pentagon", "the White House", "the State Department", "Iraq's Defense Ministry"]
+
+
+def test_names_with_non_ascii_letters():
+    article = ("Defense Minister Ayşe Yılmaz visited the base. “We will keep our promises,” Yılmaz said.\n\n"
+               "Łukasz Żak runs a café by the gate. “Half my customers wear uniforms,” said Żak.\n\n"
+               "Prime Minister Līga Ērgle told lawmakers: “Every conscript makes the country safer.”")
+    assert [q.speaker for q in quotes_of(article)] == ["Ayşe Yılmaz", "Łukasz Żak", "Līga Ērgle"]
+
+
+def test_hyphenated_and_east_asian_names():
+    article = ("Foreign Minister Hsu Yu-ping rejected the demand. “Our alliance is not a transaction,” Hsu "
+               "told lawmakers.\n\n"
+               "“The shops on this street live on the base,” said Lee Min-jung, who sells tailored suits.\n\n"
+               "Jean-Luc Moreau, the mayor, agreed. Iran-backed groups and Kurdish-led forces were not "
+               "mentioned. “We are all worried about the same thing,” Moreau said.")
+    assert [q.speaker for q in quotes_of(article)] == ["Hsu Yu-ping", "Lee Min-jung", "Jean-Luc Moreau"]
+
+
+def test_titles_are_dropped_from_names_and_initialisms_kept():
+    article = ("“The cable was cut on purpose, not by accident,” said Detective Chief Inspector Anna Lind "
+               "of the national police.\n\n"
+               "Retired Air Force Maj. Karen Holt described the base. “We left in a hurry,” she said.\n\n"
+               "U.S. Forces Korea said in a statement: “We regret this incident deeply.” U.S. troops "
+               "stayed on base. “They will remain there until Friday,” she added.")
+    assert [q.speaker for q in quotes_of(article)] == [
+        "Anna Lind", "Karen Holt", "U.S. Forces Korea", "Karen Holt"]
+
+
+def test_organisations_as_written_with_their_owner():
+    article = ("In Warsaw, Poland’s Foreign Ministry summoned the ambassador. “We expect an apology,” "
+               "the ministry said.\n\n"
+               "Late Sunday, the Flanders Region's Interior Ministry said it was investigating. "
+               '"The attack targeted civilians," the ministry said in a statement.\n\n'
+               "In a statement, the French Embassy in Dakar said, “Our staff are safe and accounted for.”\n\n"
+               "Niger's military-led government said the handover marked “the return of our full sovereignty.”\n\n"
+               "A group calling itself Liwa al-Haqq claimed the attack. “The occupiers will find no rest here,” "
+               "the group said.")
+    assert [q.speaker for q in quotes_of(article)] == [
+        "Poland’s Foreign Ministry", "the Flanders Region's Interior Ministry", "the French Embassy in Dakar",
+        "Niger's military-led government", "Liwa al-Haqq"]
+
+
+def test_roles_given_after_the_name_resolve():
+    article = ("“We have waited five years for an answer,” said Rep. Frank Dale, R-Ind., the chairman of "
+               "the subcommittee.\n\n"
+               "Gen. Rosa Vidal, the head of the command, disagreed. “The mission works,” the general said.\n\n"
+               "“With respect, we have heard that before,” the chairman said.")
+    assert [q.speaker for q in quotes_of(article)] == ["Frank Dale", "Rosa Vidal", "Frank Dale"]
+
+
+def test_pronouns_follow_the_most_recent_person():
+    article = ("Col. Yusuf Adan, a spokesman for the council, said the withdrawal restored “the sovereignty "
+               "of our airspace and our soil.”\n\n"
+               "Retired Maj. Karen Holt, who ran the base until 2023, described the last weeks.\n\n"
+               "“We were packing up a facility that cost millions.\n\n"
+               "“Nobody wanted to talk about what we left behind,” she said.\n\n"
+               "Asked about the future, Holt paused. “Not in this decade,” she said.\n\n"
+               "Tariq Nour said he was hopeful. “The talks will resume,” he said.")
+    quotes = quotes_of(article)
+    assert [q.speaker for q in quotes] == [
+        "Yusuf Adan", "Karen Holt", "Karen Holt", "Karen Holt", "Tariq Nour"]
+
+
+def test_anonymous_sources_give_none():
+    article = ("Mayor Hans Berg spoke first. “We are not afraid,” Berg said.\n\n"
+               "“We can confirm a drone was destroyed near the airport,” a coalition official said.\n\n"
+               "A former interpreter, who asked not to be named because he feared reprisals, was blunter. "
+               "“They paid us well, and then they were gone in a month,” he said.\n\n"
+               "“We cannot confirm the casualty figures at this stage,” officials said.")
+    assert [q.speaker for q in quotes_of(article)] == ["Hans Berg", None, None, None]
 
 
 # ------------------------------------------------------------------------ multi-paragraph
@@ -249,6 +366,19 @@ def test_unattributed_long_quote_has_no_speaker():
 
 def test_headline_quotes_are_skipped():
     article = 'Mayor Says ‘We Will Rebuild’ After "Worst Flood In Memory"\n\nThe river rose again on Sunday.'
+    assert quotes_of(article) == []
+
+
+def test_so_called_and_embedded_short_quotes_are_skipped():
+    article = ("Officials in Brussels discussed the so-called “coalition of the willing and able” again. "
+               "The army said its troops had fired at “suspicious movement” near the post. "
+               "Vidal acknowledged “real shortfalls” in housing.")
+    assert quotes_of(article) == []
+
+
+def test_unattributed_title_case_names_are_skipped():
+    article = ("A Pentagon review, titled “Expeditionary Quality of Life,” will be released in the spring. "
+               "The mission, named “Operation Amber Shield Northern Flank,” began on Monday.")
     assert quotes_of(article) == []
 
 
