@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up, train the default model if there is none, then score the shipped example.
+# The main job: set up, train the default model if there is none, then extract, attribute and score
+# the quotes of the shipped example article and print the per-speaker table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,11 +8,14 @@ export HF_HUB_OFFLINE=1
 if [ ! -f models/default/model.safetensors ]; then
   .venv/bin/python train.py --config configs/default.yaml --output models/default
 fi
-.venv/bin/python predict.py --model models/default --input data/examples/quotes.jsonl --output scored_example.jsonl
-echo "scored quotes written to scored_example.jsonl:" >&2
+status=0
+.venv/bin/python predict.py --model models/default --articles data/examples/report.txt \
+  --output scored_example.jsonl --summary speakers_example.md || status=$?
+[ "$status" -eq 0 ] || [ "$status" -eq 3 ] || exit "$status"
 .venv/bin/python - <<'PY'
 import json
+print("\nscored quotes (scored_example.jsonl):")
 for line in open("scored_example.jsonl", encoding="utf-8"):
     row = json.loads(line)
-    print(f"{row['stance']:>15} {row['sentiment']:>9}  {row['speaker']}: {row['text'][:90]}")
+    print(f"{row['stance'] or '-':>15} {row['sentiment'] or '-':>9}  {row['speaker'] or '(unattributed)'}: {row['text'][:80]}")
 PY
