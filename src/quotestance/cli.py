@@ -69,6 +69,14 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=None, help="deployment the quotes given on the command line are about")
     parser.add_argument("--batch-size", type=int, default=64, help="quotes per forward pass (default 64)")
     parser.add_argument("--chunk-size", type=int, default=2048, help="rows read and written at a time (default 2048)")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="local (default) or ray: score --input through Ray Data (pip install 'quotestance[ray]')")
+    parser.add_argument("--ray-address", default=None, help="with --engine ray: a cluster to join (default: start a local Ray)")
+    parser.add_argument("--ray-actors", type=int, default=1, help="with --engine ray: scoring actors (default 1)")
+    parser.add_argument("--ray-cpus", type=float, default=None,
+                        help="with --engine ray: CPUs per actor (default: all but one, shared among actors)")
+    parser.add_argument("--output-format", choices=["jsonl", "csv", "parquet"], default=None,
+                        help="with --engine ray and a folder --output: the part files' format (default: the input's)")
     parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
                         help="mark rows whose stance or sentiment top probability is below P (low_confidence: true)")
     parser.add_argument("--resume", action="store_true",
@@ -94,6 +102,8 @@ def run_predict(args: argparse.Namespace) -> int:
         raise ValueError("predict: --batch-size and --chunk-size must be at least 1")
     if args.output and Path(args.output).resolve() == Path(args.input or "").resolve():
         raise ValueError("predict: --output must differ from --input")
+    if args.engine == "ray":
+        return _predict_ray(args)
     predictor = StancePredictor.load(args.model, device=args.device, batch_size=args.batch_size, backend=args.backend)
     print(f"model {args.model}, backend {predictor.backend_name}", file=sys.stderr)
     if args.texts:
@@ -108,6 +118,18 @@ def run_predict(args: argparse.Namespace) -> int:
                         progress=not args.no_progress, resume=args.resume, min_confidence=args.min_confidence)
     print(f"scored {counts['rows']} rows ({counts['errors']} with an error) -> {args.output or 'stdout'}",
           file=sys.stderr)
+    return EXIT_ROW_ERRORS if counts["errors"] else 0
+
+
+def _predict_ray(args: argparse.Namespace) -> int:
+    if not (args.input and args.output) or args.resume or args.device or args.min_confidence is not None:
+        raise ValueError("predict: --engine ray takes --input and --output (not --resume, --device or --min-confidence)")
+    from quotestance.ray_engine import score_file_ray
+
+    counts = score_file_ray(args.model, args.input, args.output, address=args.ray_address, backend=args.backend,
+                            batch_size=args.batch_size, chunk_size=args.chunk_size, num_cpus=args.ray_cpus,
+                            actors=args.ray_actors, output_format=args.output_format, progress=not args.no_progress)
+    print(f"scored {counts['rows']} rows ({counts['errors']} with an error) with Ray -> {args.output}", file=sys.stderr)
     return EXIT_ROW_ERRORS if counts["errors"] else 0
 
 
