@@ -15,7 +15,7 @@ import random
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,33 +48,38 @@ class Record:
     group: str
 
 
-def read_statements(path: str | Path) -> list[Record]:
-    """Read the project's written statements; a bad line is an error naming file, line and field."""
-    path = Path(path)
-    records, seen = [], set()
+def _labeled_lines(path: Path) -> Iterator[tuple[str, dict]]:
+    """(``file:line``, parsed object) for each non-blank line of a JSONL file we ship; bad JSON is an error."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
             try:
-                row = json.loads(line)
+                yield where, json.loads(line)
             except json.JSONDecodeError as err:
                 raise ValueError(f"{where}: invalid JSON ({err.msg})") from None
-            for field in ("id", "text"):
-                if not isinstance(row.get(field), str) or not row[field].strip():
-                    raise ValueError(f"{where}: field '{field}' must be a non-empty string")
-            if row["id"] in seen:
-                raise ValueError(f"{where}: duplicate id {row['id']!r}")
-            seen.add(row["id"])
-            labels = {task: check_label(task, row.get(task), where) for task in TASKS}
-            if all(value is None for value in labels.values()):
-                raise ValueError(f"{where}: a statement needs at least one of the fields {list(TASKS)}")
-            records.append(Record(
-                id=row["id"], text=row["text"].strip(), target=row.get("target") or None,
-                speaker=row.get("speaker"), source=row.get("source", "written"), label_source=row.get("label_source", "gold"),
-                group=f"statement:{row['id']}", **labels,
-            ))
+
+
+def read_statements(path: str | Path) -> list[Record]:
+    """Read the project's written statements; a bad line is an error naming file, line and field."""
+    path = Path(path)
+    records, seen = [], set()
+    for where, row in _labeled_lines(path):
+        for field in ("id", "text"):
+            if not isinstance(row.get(field), str) or not row[field].strip():
+                raise ValueError(f"{where}: field '{field}' must be a non-empty string")
+        if row["id"] in seen:
+            raise ValueError(f"{where}: duplicate id {row['id']!r}")
+        seen.add(row["id"])
+        labels = {task: check_label(task, row.get(task), where) for task in TASKS}
+        if all(value is None for value in labels.values()):
+            raise ValueError(f"{where}: a statement needs at least one of the fields {list(TASKS)}")
+        records.append(Record(
+            id=row["id"], text=row["text"].strip(), target=row.get("target") or None,
+            speaker=row.get("speaker"), source=row.get("source", "written"), label_source=row.get("label_source", "gold"),
+            group=f"statement:{row['id']}", **labels,
+        ))
     return records
 
 
@@ -149,20 +154,12 @@ def read_annotations(folder: str | Path) -> dict[str, dict[str, str | None]]:
     """Gold labels on corpus sentences: id -> {stance, sentiment}; a bad line names file, line and field."""
     labels: dict[str, dict[str, str | None]] = {}
     for path in sorted(Path(folder).glob("*.jsonl")) if folder and Path(folder).is_dir() else []:
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{where}: invalid JSON ({err.msg})") from None
-                if not isinstance(row.get("id"), str):
-                    raise ValueError(f"{where}: field 'id' must be a string")
-                if row["id"] in labels:
-                    raise ValueError(f"{where}: id {row['id']!r} is labeled twice")
-                labels[row["id"]] = {task: check_label(task, row.get(task), where) for task in TASKS}
+        for where, row in _labeled_lines(path):
+            if not isinstance(row.get("id"), str):
+                raise ValueError(f"{where}: field 'id' must be a string")
+            if row["id"] in labels:
+                raise ValueError(f"{where}: id {row['id']!r} is labeled twice")
+            labels[row["id"]] = {task: check_label(task, row.get(task), where) for task in TASKS}
     return labels
 
 
