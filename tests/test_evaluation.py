@@ -26,15 +26,14 @@ def test_ece_is_zero_when_confidence_matches_accuracy():
     assert expected_calibration_error(overconfident, gold) == pytest.approx(0.19)
 
 
-def test_temperature_fixes_overconfidence():
+def test_temperature_recovers_a_known_temperature():
     rng = np.random.default_rng(0)
-    gold = rng.integers(0, 3, 2000)
-    logits = rng.normal(size=(2000, 3))
-    logits[np.arange(2000), gold] += 1.0  # informative but weak
-    sharp = np.exp(logits * 4)
-    sharp /= sharp.sum(1, keepdims=True)  # the same ranking, four times too confident
+    logits = rng.normal(scale=2.0, size=(20000, 3))
+    true = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    gold = np.array([rng.choice(3, p=p) for p in true])  # labels drawn from the calibrated probabilities
+    sharp = np.exp(logits * 3) / np.exp(logits * 3).sum(1, keepdims=True)  # the model's logits are 3x too large
     temperature = fit_temperature(sharp, gold)
-    assert 3.0 < temperature < 5.5
+    assert abs(temperature - 3.0) / 3.0 < 0.10
     assert expected_calibration_error(apply_temperature(sharp, temperature), gold) < expected_calibration_error(sharp, gold) / 3
 
 

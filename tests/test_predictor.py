@@ -79,3 +79,45 @@ def test_concurrent_calls_match_serial_calls(tiny_predictor):
 def test_load_without_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no trained model"):
         StancePredictor.load(tmp_path)
+
+
+def copy_model(tiny_model_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    return folder
+
+
+def test_unknown_format_version_is_named(tiny_model_dir, tmp_path):
+    import json
+
+    folder = copy_model(tiny_model_dir, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["format_version"] == 1
+    config["format_version"] = 99
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="format_version 99"):
+        StancePredictor.load(folder)
+
+
+def test_missing_file_is_named(tiny_model_dir, tmp_path):
+    folder = copy_model(tiny_model_dir, tmp_path)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(FileNotFoundError, match="tokenizer.json is missing"):
+        StancePredictor.load(folder)
+
+
+def test_pickled_weights_are_refused(tiny_model_dir, tmp_path):
+    folder = copy_model(tiny_model_dir, tmp_path)
+    (folder / "model.safetensors").rename(folder / "pytorch_model.bin")
+    with pytest.raises(ValueError, match="safetensors only"):
+        StancePredictor.load(folder)
+
+
+def test_public_api_is_listed():
+    import quotestance
+
+    assert set(quotestance.__all__) >= {"StancePredictor", "extract_quotes", "STANCE_LABELS", "SENTIMENT_LABELS"}
+    for name in quotestance.__all__:
+        assert hasattr(quotestance, name)

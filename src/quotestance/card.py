@@ -35,6 +35,40 @@ def _per_class(split_metrics: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calibration(metrics: dict[str, Any]) -> list[str]:
+    lines = ["| head | temperature | test ECE before [95% CI] | test ECE after [95% CI] |", "|---|---|---|---|"]
+    for task, c in metrics.get("calibration", {}).items():
+        lines.append(f"| {task} | {c['temperature']:.3f} | {c['ece_before']:.3f} [{c['ece_before_ci'][0]:.3f}, "
+                     f"{c['ece_before_ci'][1]:.3f}] | {c['ece_after']:.3f} [{c['ece_after_ci'][0]:.3f}, {c['ece_after_ci'][1]:.3f}] |")
+    return lines
+
+
+def _headline(metrics: dict[str, Any]) -> list[str]:
+    lines = []
+    for task, head in metrics.get("report", {}).get("heads", {}).items():
+        ci = head["intervals"]
+        lines.append(f"- {task}: macro-F1 {head['macro_f1']:.3f} [{ci['macro_f1'][0]:.3f}, {ci['macro_f1'][1]:.3f}], "
+                     f"accuracy {head['accuracy']:.3f} [{ci['accuracy'][0]:.3f}, {ci['accuracy'][1]:.3f}] "
+                     f"(n = {head['n']}, 95% bootstrap intervals)")
+    return lines
+
+
+def _failure_patterns(metrics: dict[str, Any], top: int = 3) -> list[str]:
+    """The most frequent gold -> predicted confusions on the test split, per head."""
+    lines = []
+    for task in TASKS:
+        head = metrics["test"]["all"].get(task, {})
+        if not head.get("n"):
+            continue
+        labels, matrix = head["labels"], head["confusion_matrix"]
+        pairs = sorted(((matrix[i][j], labels[i], labels[j]) for i in range(len(labels)) for j in range(len(labels))
+                        if i != j and matrix[i][j]), reverse=True)[:top]
+        described = "; ".join(f"{gold} read as {pred} ({count} of {sum(matrix[labels.index(gold)])})"
+                              for count, gold, pred in pairs)
+        lines.append(f"- {task}: {described}.")
+    return lines
+
+
 def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDict) -> str:
     """Markdown describing data, metrics, intended use and limits of a trained model."""
     training = metrics["training"]
@@ -67,6 +101,18 @@ def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDic
         "",
         *_per_class(metrics["test"]),
         "",
+        "### Headline (test split, with intervals; details in `report/report.md`)",
+        "",
+        *_headline(metrics),
+        "",
+        "### Calibration",
+        "",
+        "One temperature per head, fitted on the validation split, divides the logits before the softmax "
+        "(stored in `config.json`), so `stance_probs` and `sentiment_probs` are calibrated probabilities. "
+        "Expected calibration error (15 bins) on the test split:",
+        "",
+        *_calibration(metrics),
+        "",
         "### Validation (used for early stopping)",
         "",
         *_head_table(metrics["validation"]),
@@ -87,6 +133,15 @@ def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDic
         "- Test figures on written statements overstate accuracy on real text; the per-source rows show the gap "
         "where real sentences are labeled.",
         "- Stance is about military presence only: statements about other policies get `neutral`.",
+        "",
+        "## Known failure patterns",
+        "",
+        "The most frequent confusions on the test split:",
+        "",
+        *_failure_patterns(metrics),
+        "- Sentences that mention withdrawal, a surge or a timeline without arguing for it are the hardest "
+        "boundary for stance; sentences whose side depends on context the sentence does not show (whose bill, "
+        "what \"it\" is) are often read as neutral. See the most confident errors in `report/report.md`.",
         "",
     ]
     return "\n".join(lines)

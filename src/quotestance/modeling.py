@@ -20,6 +20,9 @@ from quotestance.labels import DEFAULT_TARGET, TASKS
 MINILM = "all-MiniLM-L6-v2"
 TINY = "tiny-random-bert"
 IGNORE_INDEX = -100
+#: Version of the model folder layout; bumped when a folder written by this version cannot be read by an older one.
+FORMAT_VERSION = 1
+PICKLE_FILES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pkl", "training_args.bin")
 
 
 def minilm_path() -> Path:
@@ -44,9 +47,11 @@ class QuoteStanceConfig(BertConfig):
         temperatures: dict[str, float] | None = None,
         head_dropout: float = 0.1,
         base_model: str | None = None,
+        format_version: int = FORMAT_VERSION,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.format_version = format_version
         self.stance_labels = list(stance_labels or TASKS["stance"])
         self.sentiment_labels = list(sentiment_labels or TASKS["sentiment"])
         self.default_target = default_target
@@ -164,6 +169,36 @@ def build_model(base_model: str, dropout: float = 0.1) -> QuoteStanceModel:
     model = QuoteStanceModel(config)
     model.bert.load_state_dict(encoder.state_dict())
     return model
+
+
+def check_model_folder(path: str | Path) -> Path:
+    """Raise a clear error unless ``path`` is a model folder this version can load safely.
+
+    Checks for the files a folder needs, refuses pickled weights (only safetensors are loaded), and
+    refuses a ``format_version`` newer than this code knows.
+    """
+    import json
+
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no trained model at {path}: train one with: python train.py --output {path}")
+    pickles = [name for name in PICKLE_FILES if (path / name).exists()]
+    if pickles and not (path / "model.safetensors").is_file():
+        raise ValueError(f"{path} holds pickled weights ({', '.join(pickles)}); quotestance loads safetensors only "
+                         "(model.safetensors), since unpickling can run arbitrary code")
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"no trained model in {path}: {name} is missing "
+                                    "(a folder written by train.py has config.json, model.safetensors and tokenizer files)")
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    if config.get("model_type") != QuoteStanceConfig.model_type:
+        raise ValueError(f"{path}/config.json: model_type is {config.get('model_type')!r}, not "
+                         f"{QuoteStanceConfig.model_type!r}: not a quotestance model folder")
+    version = config.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(f"{path}/config.json: format_version {version!r} is not one this quotestance reads "
+                         f"(1 to {FORMAT_VERSION}); upgrade quotestance or retrain the model")
+    return path
 
 
 def tokenizer_path(base_model: str) -> Path:

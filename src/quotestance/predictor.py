@@ -15,7 +15,7 @@ from transformers import AutoTokenizer
 from quotestance.backends import BACKENDS, ONNX_FILES, OnnxBackend, TorchBackend, choose_backend
 from quotestance.io import CheckpointedOutput, RowWriter, count_rows, read_chunks
 from quotestance.labels import TASKS
-from quotestance.modeling import QuoteStanceConfig, QuoteStanceModel
+from quotestance.modeling import QuoteStanceConfig, QuoteStanceModel, check_model_folder
 
 Result = dict[str, Any]
 Row = dict[str, Any]
@@ -67,12 +67,7 @@ class StancePredictor:
         PyTorch), "torch" (bf16 where the CPU supports it unless ``bf16=False``), "torch-fp32",
         "torch-bf16", "onnx" or "onnx-int8".
         """
-        path = Path(path)
-        if not (path / "config.json").is_file() or not (path / "model.safetensors").is_file():
-            raise FileNotFoundError(
-                f"no trained model in {path} (expected config.json and model.safetensors); "
-                "train one with: python train.py"
-            )
+        path = check_model_folder(path)
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if threads:
