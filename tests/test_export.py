@@ -36,8 +36,11 @@ def test_int8_gives_same_fields(exported):
     assert set(result) == {"stance", "stance_probs", "sentiment", "sentiment_probs", "truncated"}
 
 
-def test_auto_uses_exported_fp32_graph_when_present(exported, tiny_model_dir):
-    assert StancePredictor.load(exported).backend_name == "onnx"
+def test_auto_picks_bf16_torch_or_the_exported_graph(exported, tiny_model_dir):
+    from quotestance.backends import cpu_supports_bf16
+
+    expected = "torch-bf16" if cpu_supports_bf16() else "onnx"
+    assert StancePredictor.load(exported).backend_name == expected
     assert StancePredictor.load(tiny_model_dir).backend_name.startswith("torch")
 
 

@@ -83,13 +83,17 @@ def onnx_available() -> bool:
 
 
 def choose_backend(path: Path, name: str, device: str | None) -> str:
-    """The backend ``auto`` means for a folder: a GPU when asked for or present, else the fastest CPU one found."""
+    """The backend ``auto`` means for a folder: the fastest one present that keeps fp32's labels.
+
+    A GPU when asked for or present; on a CPU with fast bf16 (AMX, AVX-512 BF16) PyTorch with bf16
+    autocast, the fastest there; otherwise an exported ONNX graph if the folder has one; else PyTorch.
+    """
     if name != "auto":
         if name in ONNX_FILES and not (path / ONNX_FILES[name]).is_file():
             raise FileNotFoundError(f"backend {name!r} needs {path / ONNX_FILES[name]}: export it with "
                                     f"python -m quotestance.export --model {path} --onnx" + (" --int8" if name == "onnx-int8" else ""))
         return name
-    if resolve_device(device).type != "cpu":
+    if resolve_device(device).type != "cpu" or cpu_supports_bf16():
         return "torch"
     for candidate in AUTO_ORDER:
         if candidate in ONNX_FILES and (path / ONNX_FILES[candidate]).is_file() and onnx_available():
@@ -97,6 +101,6 @@ def choose_backend(path: Path, name: str, device: str | None) -> str:
     return "torch"
 
 
-#: CPU backends ``auto`` picks when their file is present, in order. int8 is left out: its stance labels
-#: agree with fp32 on only about 96% of quotes (benchmarks/throughput.py), below the 99% we require.
+#: Exported graphs ``auto`` uses on CPUs without fast bf16, in order. int8 is left out: its stance labels
+#: agree with fp32 on only about 90% of quotes (benchmarks/throughput.py), below the 99% we require.
 AUTO_ORDER = ("onnx",)
