@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import quotestance, pytest, torch, onnxruntime, fastapi, httpx, ray" 2>/dev/null; then
+if ! .venv/bin/python -c "import quotestance, pytest, torch, onnxruntime, fastapi, httpx, ray, matplotlib" 2>/dev/null; then
   .venv/bin/pip install --quiet --upgrade pip
   .venv/bin/pip install --quiet "torch==2.13.0"
   .venv/bin/pip install --quiet -e ".[test,onnx,serve,ray]"

@@ -156,3 +156,27 @@ def test_folder_output_refuses_a_folder_with_files(tiny_model_dir, jsonl_input, 
     with pytest.raises(ValueError, match="not empty"):
         score_file_ray(tiny_model_dir, jsonl_input, tmp_path / "out")
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_cli_engine_ray_on_a_few_hundred_quotes_matches_the_local_engine(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps({"id": f"q{i}", "text": f"Quote {i}: " + "bring them home " * (1 + i % 7)
+                                          if i % 50 else " "}) + "\n" for i in range(300)))
+
+    def predict(*extra):
+        done = subprocess.run([sys.executable, str(ROOT / "predict.py"), "--model", str(tiny_model_dir), "--input",
+                               str(source), "--backend", BACKEND, "--chunk-size", "64", "--no-progress", *extra],
+                              capture_output=True, text=True)
+        assert done.returncode == 3, done.stderr[-3000:]  # six blank quotes are error rows
+        return done
+
+    predict("--output", str(tmp_path / "local.jsonl"))
+    predict("--output", str(tmp_path / "ray.jsonl"), "--engine", "ray", "--ray-cpus", "1")
+    ray_rows, local_rows = read_jsonl(tmp_path / "ray.jsonl"), read_jsonl(tmp_path / "local.jsonl")
+    assert len(ray_rows) == 300 and [r["id"] for r in ray_rows] == [f"q{i}" for i in range(300)]
+    assert_same_rows(ray_rows, local_rows)
