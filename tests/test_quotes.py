@@ -172,6 +172,39 @@ def test_partial_quotes_after_called_and_wrote_that():
     assert (first.speaker, second.speaker) == ("Omar Haddad", "Petra Sørensen")
 
 
+@pytest.mark.parametrize("role, speaker", [
+    ("former Navy diver Kofi Mensah", "Kofi Mensah"),
+    ("retired Marine colonel Ann Lee", "Ann Lee"),
+    ("local baker Ahmed Saleh", "Ahmed Saleh"),
+])
+def test_name_after_a_lowercase_role_phrase_after_said(role, speaker):
+    article = f"“The harbour has been silent for three weeks and nobody will explain why,” said {role}."
+    assert only(article).speaker == speaker
+
+
+def test_said_followed_by_a_time_phrase_is_not_a_role():
+    article = "“The harbour has been silent for three weeks and nobody will explain why,” said after meeting Jones."
+    assert only(article).speaker is None
+
+
+@pytest.mark.parametrize("subject, speaker", [
+    ("Mayor Lena Ortiz", "Lena Ortiz"),
+    ("A spokesman for the Coastal Defence Forces", "the Coastal Defence Forces"),
+])
+def test_partial_quote_after_and_verb_that_inherits_the_sentence_attribution(subject, speaker):
+    article = (f"{subject} said the repairs were “far behind the schedule we were promised” and warned "
+               "that another delay would “push whole families into debt.”")
+    first, second = quotes_of(article)
+    assert (first.speaker, second.speaker) == (speaker, speaker)
+
+
+def test_partial_quote_in_the_next_sentence_does_not_inherit():
+    article = ("“The repairs are far behind the schedule we were promised,” Mayor Lena Ortiz said. "
+               "Residents have warned that the bridge could “fail under the weight of winter traffic.”")
+    first, second = quotes_of(article)
+    assert (first.speaker, second.speaker) == ("Lena Ortiz", None)
+
+
 def test_quote_that_closes_its_sentence_does_not_take_the_next_attribution():
     article = ('Rep. Mike Dunn, R-Ohio, the chairman of the panel, said: "Congress will not walk away." '
                'The chairman added, "Not this year and not next year either."')

@@ -11,12 +11,14 @@ in article order, with exact offsets (``article[q.start:q.end] == q.text``):
 - Attribution is looked for right after the closing mark (``"…," Smith said``, ``said Smith, the …``,
   ``NATO spokeswoman Ingrid Solheim said``, ``…, according to Smith``) and right before the opening
   mark (``Smith said: "…"``, ``Its defense minister, Paolo Ferrante, told reporters: "…"``,
-  ``Smith said the plan was "…"``, ``Smith called the deal "…"``, ``Smith wrote … that it was "…"``);
+  ``Smith said the plan was "…"``, ``Smith called the deal "…"``, ``Smith wrote … that it was "…"``),
+  including a name after a lowercase role phrase (``"…," said former Army sergeant Luis Ortega``);
   an appositive of up to 120 characters may stand between subject and verb. A name right after a
   preposition (``Diplomats in New York said``) is never the subject. A clause after a quote that
   ends its sentence (``"… Kyiv." Jones added, "…"``) belongs to the next quote. The part after a split
   attribution (``"A," Mr. Smith said. "B."``, also across ``Rep. Smith, R-Ky., said.``) inherits
-  its speaker.
+  its speaker, and so does a partial quote later in the same sentence after ``and <speech verb> …``
+  (``Smith said the plan was "…" and warned that it would "…"``).
 - Names are runs of capitalised words in any script (Kalniņš, Désir: a capital is any letter that
   str.isupper() accepts), with initialisms (``U.S. Forces Japan``), particles (al-, bin, van) and
   hyphenated parts (Jean-Robert, Park Ji-hoon, but not Iran-backed). Titles before a name
@@ -218,10 +220,18 @@ _TAG = rf"(?:,{_S}(?:{_PARTY}|\d{{1,3}})(?=,))?"  # "Smith, R-Ohio, …", "Smith
 _APPOS = rf"{_TAG}(?:,{_S}(?P<appos>{_APPOS_BODY}),)?"
 _OPEN_PUNCT = r"\s*(?:[,;:]|[—–]+)?\s*"
 
+# A lowercase role phrase before a name ("former Army sergeant", "local shopkeeper"): it starts and
+# ends with a lowercase word, which is no preposition or conjunction.
+_ROLE_LOWER = (rf"(?!(?:{_NOT_GENERIC}|after|before|while|when|as|if|because|since|than|said|says)"
+               rf"(?![\w-]))[a-z][\w’'-]*")
+_ROLE_PHRASE = (rf"{_ROLE_LOWER}{_S}(?:(?:{_ROLE_LOWER}|{_CAPWORD}|{_ACRONYM}){_S}){{0,3}}?"
+                rf"(?<=[a-z]{_S[:-1]})")
 _TRAILING = [
     re.compile(rf"{_OPEN_PUNCT}(?P<verb>{_VERB}){_S}(?P<subj>{_SPEAKER})(?:,{_S}(?P<appos>{_NAME_RUN})(?=[.,;]|$))?"),
     re.compile(rf"{_OPEN_PUNCT}(?P<subj>{_SPEAKER}|{_GENERIC}){_APPOS}{_S}{_ADV}(?P<verb>{_VERB})"),
     re.compile(rf"{_OPEN_PUNCT}according{_S}to{_S}(?:a{_S}statement{_S}(?:from|by){_S})?(?P<subj>{_SPEAKER})"),
+    # "said former Army sergeant Luis Ortega.": the name is the run after a lowercase role phrase.
+    re.compile(rf"{_OPEN_PUNCT}(?P<verb>said|says){_S}{_ROLE_PHRASE}(?P<subj>{_NAME_RUN})(?=\s*(?:[.,;]|$))"),
 ]
 
 
@@ -261,6 +271,8 @@ _THE_BEFORE_RE = re.compile(rf"{_BOUND}[Tt]he{_S}$")
 _ABBREV_RE = re.compile(rf"{_BOUND}(?:{_TITLE_ABBR}|{_INITIALS})|{_PARTY}")
 _PARTY_RE = re.compile(_PARTY)
 _SENTENCE_END_RE = re.compile(r"[.!?][”\"’]?\s|[\r\n]")
+_JOINED_RE = re.compile(
+    rf"\s*,?{_S}and{_S}{_ADV}(?:{_LEAD_VERB})[^,;:.!?“”\"]{{0,90}}$")
 _SO_CALLED_RE = re.compile(r"so-called\s*$")
 _SPEECH_AFTER_RE = re.compile(rf"(?:,{_APPOS_BODY},)?{_S}{_ADV}{_VERB}")
 _SPEECH_BEFORE_RE = re.compile(rf"{_VERB}{_S}$")
@@ -843,9 +855,11 @@ class _Extractor:
                 if speaker:
                     break
         split = found is None and self._split_from_previous(group[0])
-        if split:
+        joined = found is None and not split and self._joined_to_previous(group[0])
+        if split or joined:
             speaker = self.speakers[group[0] - 1]
-        if self._skipped(group, attributed=found is not None or split, framed=split or bool(found and found.framed)):
+        attributed = found is not None or split or joined
+        if self._skipped(group, attributed=attributed, framed=split or bool(found and found.framed)):
             return []
         if found is not None:
             self.resolver.remember(found.pos, speaker)
@@ -907,6 +921,16 @@ class _Extractor:
             return False
         prev, span = self.spans[i - 1], self.spans[i]
         return prev.paragraph == span.paragraph and _single_clause(self.text[prev.after:span.mark])
+
+
+    def _joined_to_previous(self, i: int) -> bool:
+        """True when span i continues, in the same sentence, an attributed quote before it through
+        'and <speech verb> …' ('X said the group was "…" and warned that a pullout would "…"')."""
+        if i == 0 or self.speakers.get(i - 1) is None:
+            return False
+        prev, span = self.spans[i - 1], self.spans[i]
+        gap = self.text[prev.after:span.mark]
+        return prev.paragraph == span.paragraph and _one_sentence(gap) and bool(_JOINED_RE.match(gap))
 
 
 def extract_quotes(text: str) -> list[Quote]:
