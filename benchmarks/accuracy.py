@@ -3,7 +3,7 @@
 
 Prints one table: macro-F1 of each head for the majority class, the labeling functions (abstain ->
 neutral), TF-IDF + logistic regression trained on the same training split, VADER (sentiment only)
-and the fine-tuned model; with real sentences (speeches and news apart, and together) reported
+and the fine-tuned model; with real sentences (speeches, news and debate arguments apart, and together) reported
 separately from the written statements. Real sentences are the headline.
 
 Usage: python benchmarks/accuracy.py [--model models/default] [--json results.json]
@@ -34,9 +34,10 @@ from quotestance.labels import TASKS  # noqa: E402
 from quotestance.weak import weak_labels  # noqa: E402
 
 SLICES = {
-    "real (speeches+news)": ("congressional-record", "newsmtsc"),
+    "real (all)": ("congressional-record", "newsmtsc", "perspectrum"),
     "speeches": ("congressional-record",),
     "news": ("newsmtsc",),
+    "debate arguments": ("perspectrum",),
     "written": ("written",),
 }
 

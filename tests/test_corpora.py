@@ -5,7 +5,8 @@ import logging
 import pytest
 
 from quotestance.config import DataConfig
-from quotestance.corpora import SPEECHES, id_matches, read_speech_sentences, text_hash
+from quotestance.corpora import (MILITARY_CLAIMS, PERSPECTRUM, SPEECHES, id_matches, read_perspectrum_sentences,
+                                 read_speech_sentences, text_hash)
 from quotestance.dataset import build_dataset
 
 
@@ -66,6 +67,23 @@ def test_gold_labels_join_by_id_and_no_speech_crosses_splits(tmp_path, statement
     gold_ids = {row["id"] for row in gold}
     kept = {i for split in dataset.values() for i in split["id"] if i in gold_ids}
     assert kept  # gold sentences made it into the dataset
+
+
+def test_perspectrum_keeps_military_claims_and_joins_gold_labels(tmp_path, statements_file):
+    write_corpus(tmp_path / "corpora", many_speeches(3))
+    claim = MILITARY_CLAIMS[0]
+    rows = [{"claim_id": claim, "claim": "c", "perspective": "The  troops should come home now.", "stance": "support"},
+            {"claim_id": -1, "claim": "baseball", "perspective": "Instant replay is good.", "stance": "support"},
+            {"claim_id": claim, "claim": "c", "perspective": "It was a success.", "stance": "undermine"}]
+    with gzip.open(tmp_path / "corpora" / PERSPECTRUM, "wt", encoding="utf-8") as handle:
+        handle.write("".join(json.dumps(row) + "\n" for row in rows))
+    sentences = read_perspectrum_sentences(tmp_path / "corpora")
+    assert [s.text for s in sentences] == ["The troops should come home now.", "It was a success."]
+    assert sentences[1].id == f"perspectrum:{claim}:1:{text_hash('It was a success.')}"
+    gold = [{"id": sentences[0].id, "stance": "pro-withdrawal", "sentiment": "neutral"}]
+    dataset = build_dataset(corpus_config(tmp_path, statements_file, gold), seed=0)
+    found = [(split, row) for split, rows in dataset.items() for row in rows if row["id"] == sentences[0].id]
+    assert len(found) == 1 and found[0][1]["source"] == "perspectrum" and found[0][1]["stance"] == "pro-withdrawal"
 
 
 def test_changed_sentence_is_an_error_naming_the_id(tmp_path, statements_file):

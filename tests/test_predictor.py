@@ -121,3 +121,16 @@ def test_public_api_is_listed():
     assert set(quotestance.__all__) >= {"StancePredictor", "extract_quotes", "STANCE_LABELS", "SENTIMENT_LABELS"}
     for name in quotestance.__all__:
         assert hasattr(quotestance, name)
+
+
+def test_batches_are_padded_to_a_few_shapes_without_changing_scores(tiny_predictor):
+    from quotestance.predictor import PAD_MULTIPLE, encode
+
+    texts = ["Bring them home.", "The brigades should stay until the elections are held and counted in every province."]
+    padded = encode(tiny_predictor.tokenizer, texts, ["US troops"] * 2, 128, "np", pad_to_multiple_of=PAD_MULTIPLE)
+    exact = encode(tiny_predictor.tokenizer, texts, ["US troops"] * 2, 128, "np")
+    assert padded["input_ids"].shape[1] % PAD_MULTIPLE == 0
+    assert padded["input_ids"].shape[1] > exact["input_ids"].shape[1]
+    one_by_one = [tiny_predictor.predict(text) for text in texts]
+    for a, b in zip(tiny_predictor.predict(texts), one_by_one):
+        assert_same(a, b)

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,6 +116,31 @@ def read_news_sentences(corpora_dir: str | Path, military_only: bool = True) -> 
             article = gid.rsplit("_", 2)[0]
             sentences.append(Sentence(id=f"newsmtsc:{gid}:{text_hash(text)}", text=text, group=f"newsmtsc:{article}",
                                       speaker=None, source="newsmtsc"))
+    return sentences
+
+
+#: Perspectrum claims about a foreign military presence or intervention (by ``claim_id``): their
+#: perspectives are short real arguments, labeled as statements on their own (the claim is not shown).
+MILITARY_CLAIMS = (254, 263, 277, 296, 325, 340, 342, 356, 399, 420, 447, 717, 725, 832, 840)
+
+
+def read_perspectrum_sentences(corpora_dir: str | Path) -> list[Sentence]:
+    """Perspectives under the military claims of Perspectrum; ids ``perspectrum:<claim>:<n>:<hash>``."""
+    source = Path(corpora_dir) / PERSPECTRUM
+    if not source.is_file():
+        raise FileNotFoundError(f"corpus not found: {source}")
+    sentences, seen = [], Counter()
+    with gzip.open(source, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            claim = row["claim_id"]
+            if claim not in MILITARY_CLAIMS:
+                continue
+            text = " ".join(row["perspective"].split())
+            group = f"perspectrum:{claim}"
+            sentences.append(Sentence(id=f"{group}:{seen[claim]}:{text_hash(text)}", text=text, group=group,
+                                      speaker=None, source="perspectrum"))
+            seen[claim] += 1
     return sentences
 
 

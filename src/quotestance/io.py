@@ -188,9 +188,9 @@ class RowWriter:
     def _write_parquet(self, rows: list[Row]) -> None:
         if self._parquet is None:
             names = self.columns or list(dict.fromkeys(key for row in rows for key in row))
-            self._schema = pa.schema([pa.field(name, _infer_type([row.get(name) for row in rows])) for name in names])
+            self._schema = pa.schema([pa.field(name, infer_type([row.get(name) for row in rows])) for name in names])
             self._parquet = pq.ParquetWriter(self._tmp, self._schema)
-        arrays = [_column(self.path, f, [row.get(f.name) for row in rows]) for f in self._schema]
+        arrays = [arrow_column(self.path, f, [row.get(f.name) for row in rows]) for f in self._schema]
         self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -214,7 +214,7 @@ def _csv_cell(key: str, value: Any, prob_columns: tuple[str, ...]) -> Any:
     return value
 
 
-def _infer_type(values: list[Any]) -> pa.DataType:
+def infer_type(values: list[Any]) -> pa.DataType:
     """The Arrow type of a column; all-null or mixed-type columns become strings so every row fits."""
     try:
         inferred = pa.array(values).type
@@ -223,7 +223,7 @@ def _infer_type(values: list[Any]) -> pa.DataType:
     return pa.string() if pa.types.is_null(inferred) else inferred
 
 
-def _column(path: Path | None, field: pa.Field, values: list[Any]) -> pa.Array:
+def arrow_column(path: Path | None, field: pa.Field, values: list[Any]) -> pa.Array:
     """Values as an array of ``field``'s type; in a string column, other values are written as JSON text."""
     try:
         return pa.array(values, type=field.type)

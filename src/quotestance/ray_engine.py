@@ -40,8 +40,8 @@ from ray.data.block import BlockMetadata
 from ray.data.datasource import BlockBasedFileDatasink, Datasource, FilenameProvider, ReadTask
 
 from quotestance.backends import BACKENDS
-from quotestance.io import RowWriter, _column, _infer_type, file_format, read_chunks
-from quotestance.predictor import OUTPUT_FIELDS, PROB_COLUMNS, PandasScorer, _plain, row_problem
+from quotestance.io import RowWriter, arrow_column, file_format, infer_type, read_chunks
+from quotestance.predictor import OUTPUT_FIELDS, PROB_COLUMNS, PandasScorer, plain_value, row_problem
 
 ROW_INDEX = "row_index"
 # Why a row cannot be scored, worked out by the driver from the row exactly as read (a JSONL row with
@@ -145,18 +145,18 @@ class RayScorer(PandasScorer):
         index = [int(i) for i in frame[ROW_INDEX].tolist()]
         inputs = frame.drop(columns=[_PROBLEM], errors="ignore")
         if _PROBLEM in frame.columns:
-            problems = [_plain(p) for p in frame[_PROBLEM].tolist()]
+            problems = [plain_value(p) for p in frame[_PROBLEM].tolist()]
         else:
             records = inputs.to_dict("records")
-            problems = [row_problem({k: _plain(v) for k, v in row.items()}, i + 1) for row, i in zip(records, index)]
+            problems = [row_problem({k: plain_value(v) for k, v in row.items()}, i + 1) for row, i in zip(records, index)]
         scored = super().__call__(inputs)
         columns: dict[str, pa.Array] = {ROW_INDEX: pa.array(index, pa.int64())}
         if self.output_format is not None:
             for name in inputs.columns:
                 if name != ROW_INDEX and name not in OUTPUT_FIELDS:
-                    columns[name] = self._cell_array(name, [_plain(v) for v in inputs[name].tolist()])
+                    columns[name] = self._cell_array(name, [plain_value(v) for v in inputs[name].tolist()])
         for name in OUTPUT_FIELDS:
-            values = problems if name == "error" else [_plain(v) for v in scored[name].tolist()]
+            values = problems if name == "error" else [plain_value(v) for v in scored[name].tolist()]
             columns[name] = self._output_array(name, values)
         return pa.table(columns)
 
@@ -173,8 +173,8 @@ class RayScorer(PandasScorer):
         """A passed-through column: CSV cells as ``predict.py`` writes them, else the values' own type."""
         if self.output_format == ".csv":
             return pa.array([_csv_text(v) for v in values], type=pa.string())
-        field = pa.field(name, _infer_type(values))
-        return _column(None, field, values)
+        field = pa.field(name, infer_type(values))
+        return arrow_column(None, field, values)
 
 
 def _csv_text(value: Any) -> str | None:

@@ -24,7 +24,8 @@ from quotestance import __version__
 from quotestance.card import model_card
 from quotestance.config import TrainConfig
 from quotestance.dataset import SPLITS, load_dataset
-from quotestance.evaluation import calibration_figures, classification_metrics, evaluate_probs, gold_index, write_report
+from quotestance.evaluation import (apply_temperature, calibration_figures, classification_metrics, evaluate_probs,
+                                    gold_index, write_report)
 from quotestance.labels import TASKS
 from quotestance.modeling import IGNORE_INDEX, QuoteStanceModel, build_model, tokenizer_path
 from quotestance.backends import cpu_supports_bf16
@@ -59,13 +60,16 @@ def class_weights(train: Dataset, model: QuoteStanceModel, scheme: str) -> dict[
     return weights
 
 
-def evaluate(predictor: StancePredictor, split: Dataset) -> dict[str, Any]:
-    """Metrics for both heads on a split, overall and per source."""
+def evaluate(predictor: StancePredictor, split: Dataset, probs: dict[str, np.ndarray] | None = None
+             ) -> dict[str, Any]:
+    """Metrics for both heads on a split, overall and per source (from ``probs`` when already computed)."""
     if len(split) == 0:
         return {"all": {}, "by_source": {}}
-    results = predictor.predict(split["text"], split["target"])
+    if probs is None:
+        probs = predictor.predict_proba(split["text"], split["target"])
+    predicted = {task: [predictor.labels[task][j] for j in probs[task].argmax(axis=1)] for task in TASKS}
     def scores(rows: list[int]) -> dict[str, Any]:
-        return {task: classification_metrics([split[task][i] for i in rows], [results[i][task] for i in rows],
+        return {task: classification_metrics([split[task][i] for i in rows], [predicted[task][i] for i in rows],
                                              predictor.labels[task]) for task in TASKS}
     sources = split["source"]
     by_source = {s: scores([i for i, src in enumerate(sources) if src == s]) for s in sorted(set(sources))}
@@ -167,12 +171,17 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
                 break
     model.load_state_dict(best_state)
     model.eval()
-    calibration = calibrate(predictor, dataset["validation"], dataset["test"])
-    metrics = {split: evaluate(predictor, dataset[split]) for split in ("validation", "test")}
+    # Each held-out split is scored once; temperatures rescale those probabilities (labels unchanged).
+    predictor.config.temperatures = {task: 1.0 for task in TASKS}
+    raw = {split: predictor.predict_proba(dataset[split]["text"], dataset[split]["target"])
+           for split in ("validation", "test")}
+    calibration = calibrate(predictor, dataset["validation"], dataset["test"], raw["validation"], raw["test"])
+    probs = {split: {task: apply_temperature(p, predictor.config.temperatures[task]) for task, p in raw[split].items()}
+             for split in raw}
+    metrics = {split: evaluate(predictor, dataset[split], probs[split]) for split in ("validation", "test")}
     metrics["calibration"] = calibration
     test = dataset["test"]
-    report = evaluate_probs(test["text"], {task: test[task] for task in TASKS},
-                            predictor.predict_proba(test["text"], test["target"]), predictor.labels)
+    report = evaluate_probs(test["text"], {task: test[task] for task in TASKS}, probs["test"], predictor.labels)
     metrics["training"] = {
         "seconds": round(time.time() - started, 1), "best_epoch": best_epoch, "epochs_run": len(history),
         "history": history, "rows": {s: len(dataset[s]) for s in SPLITS}, "bf16": bf16,
@@ -182,13 +191,15 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     return metrics
 
 
-def calibrate(predictor: StancePredictor, validation: Dataset, test: Dataset) -> dict[str, Any]:
-    """Fit one temperature per head on validation, store it in the model config, report test ECE before/after."""
+def calibrate(predictor: StancePredictor, validation: Dataset, test: Dataset, val_probs: dict[str, np.ndarray],
+              test_probs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Fit one temperature per head on validation, store it in the model config, report test ECE before/after.
+
+    ``val_probs`` and ``test_probs`` are the uncalibrated probabilities (temperature 1) of each split.
+    """
     predictor.config.temperatures = {task: 1.0 for task in TASKS}
     if len(validation) == 0 or len(test) == 0:
         return {}
-    val_probs = predictor.predict_proba(validation["text"], validation["target"])
-    test_probs = predictor.predict_proba(test["text"], test["target"])
     figures = {}
     for task in TASKS:
         val_rows, val_gold = gold_index(validation[task], predictor.labels[task])
