@@ -3,8 +3,8 @@
 
 Prints one table: macro-F1 of each head for the majority class, the labeling functions (abstain ->
 neutral), TF-IDF + logistic regression trained on the same training split, VADER (sentiment only)
-and the fine-tuned model; with real sentences (speeches, news and debate arguments apart, and together) reported
-separately from the written statements. Real sentences are the headline.
+and the fine-tuned model; with real sentences (speeches, news and debate arguments apart, and
+together) reported separately from the written statements. Real sentences are the headline.
 
 Usage: python benchmarks/accuracy.py [--model models/default] [--json results.json]
 Needs the `bench` extra for VADER: pip install -e ".[bench]".

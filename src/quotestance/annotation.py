@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from quotestance.corpora import NEWSMTSC, PERSPECTRUM, read_news_sentences, read_perspectrum_sentences, read_speech_sentences
+from quotestance.corpora import read_labelable_sentences, read_speech_sentences
 from quotestance.dataset import read_annotations
 from quotestance.io import atomic_path, read_chunks
 from quotestance.labels import TASKS, check_label
@@ -55,11 +55,7 @@ def import_labels(path: str | Path, corpora_dir: str | Path, annotations_dir: st
     target = Path(annotations_dir) / f"{name}.jsonl"
     if target.exists():
         raise FileExistsError(f"{target} exists already; choose another --name")
-    known = {s.id for s in read_speech_sentences(corpora_dir, cache_dir)}
-    if (Path(corpora_dir) / NEWSMTSC).is_file():
-        known |= {s.id for s in read_news_sentences(corpora_dir)}
-    if (Path(corpora_dir) / PERSPECTRUM).is_file():
-        known |= {s.id for s in read_perspectrum_sentences(corpora_dir)}
+    known = {s.id for s in read_speech_sentences(corpora_dir, cache_dir) + read_labelable_sentences(corpora_dir)}
     stems = {key.rsplit(":", 1)[0]: key for key in known}
     labeled = set(read_annotations(annotations_dir))
     rows = []

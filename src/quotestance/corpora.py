@@ -144,6 +144,13 @@ def read_perspectrum_sentences(corpora_dir: str | Path) -> list[Sentence]:
     return sentences
 
 
+def read_labelable_sentences(corpora_dir: str | Path) -> list[Sentence]:
+    """Sentences of the optional corpora that are present: NewsMTSC military sentences, Perspectrum arguments."""
+    folder = Path(corpora_dir)
+    readers = ((NEWSMTSC, read_news_sentences), (PERSPECTRUM, read_perspectrum_sentences))
+    return [s for name, read in readers if (folder / name).is_file() for s in read(folder)]
+
+
 def iter_news_sentiment(corpora_dir: str | Path) -> Iterator[tuple[str, str, str]]:
     """(text, target mention, sentiment label) triples from NewsMTSC, for an auxiliary sentiment signal."""
     polarity = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}

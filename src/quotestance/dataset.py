@@ -22,8 +22,7 @@ from pathlib import Path
 from datasets import Dataset, DatasetDict, Features, Value, load_from_disk
 
 from quotestance.config import DataConfig
-from quotestance.corpora import (NEWSMTSC, PERSPECTRUM, SPEECHES, Sentence, read_news_sentences,
-                                 read_perspectrum_sentences, read_speech_sentences)
+from quotestance.corpora import NEWSMTSC, PERSPECTRUM, SPEECHES, Sentence, read_labelable_sentences, read_speech_sentences
 from quotestance.labels import TASKS, check_label
 from quotestance.weak import format_summary, lf_summary, weak_labels
 
@@ -224,10 +223,8 @@ def collect_records(config: DataConfig, seed: int) -> list[Record]:
         log.info("corpora not found at %r (data.corpora_dir): building from %s alone", config.corpora_dir, statements)
         return records
     speeches = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora")
-    news = read_news_sentences(corpora) if (corpora / NEWSMTSC).is_file() else []
-    arguments = read_perspectrum_sentences(corpora) if (corpora / PERSPECTRUM).is_file() else []
     gold = read_annotations(config.annotations_dir)
-    records += _corpus_records(speeches, gold) + _corpus_records(news, gold) + _corpus_records(arguments, gold)
+    records += _corpus_records(speeches + read_labelable_sentences(corpora), gold)
     records += _weak_records(speeches, set(gold), config.weak_max_rows, seed, config.weak_tasks)
     return records
 
@@ -249,7 +246,7 @@ def _fingerprint(config: DataConfig, seed: int) -> str:
     for path in inputs:
         if path.is_file():
             digest.update(path.read_bytes())
-    for name in (SPEECHES, NEWSMTSC):
+    for name in (SPEECHES, NEWSMTSC, PERSPECTRUM):
         corpus = Path(config.corpora_dir or "-") / name
         if corpus.is_file():
             digest.update(f"{name}:{corpus.stat().st_size}".encode())

@@ -197,7 +197,6 @@ def calibrate(predictor: StancePredictor, validation: Dataset, test: Dataset, va
 
     ``val_probs`` and ``test_probs`` are the uncalibrated probabilities (temperature 1) of each split.
     """
-    predictor.config.temperatures = {task: 1.0 for task in TASKS}
     if len(validation) == 0 or len(test) == 0:
         return {}
     figures = {}
