@@ -224,7 +224,7 @@ def collect_records(config: DataConfig, seed: int) -> list[Record]:
         return records
     speeches = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora")
     gold = read_annotations(config.annotations_dir)
-    records += _corpus_records(speeches + read_labelable_sentences(corpora), gold)
+    records += _corpus_records(speeches, gold) + _corpus_records(read_labelable_sentences(corpora), gold)
     records += _weak_records(speeches, set(gold), config.weak_max_rows, seed, config.weak_tasks)
     return records
 
