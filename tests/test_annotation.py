@@ -27,6 +27,14 @@ def test_suggest_spreads_over_speeches_and_skips_labeled(corpus, tmp_path, tiny_
     assert entropies == sorted(entropies, reverse=True)
 
 
+def test_suggest_keeps_only_the_groups_asked_for(corpus, tmp_path, tiny_predictor):
+    groups = sorted({s.group for s in read_speech_sentences(corpus, tmp_path / "cache")})
+    kept = set(groups[:3])
+    rows = suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=2, cache_dir=tmp_path / "cache",
+                   keep_group=kept.__contains__)
+    assert rows and {r["id"].split(":")[0] for r in rows} <= kept
+
+
 def test_import_checks_ids_and_labels(corpus, tmp_path):
     sentences = read_speech_sentences(corpus, tmp_path / "cache")
     annotations = tmp_path / "annotations"

@@ -11,7 +11,7 @@ import json
 import random
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -22,11 +22,17 @@ from quotestance.labels import TASKS, check_label
 
 
 def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: int = 200, pool: int = 20000,
-            per_speech: int = 2, seed: int = 0, cache_dir: str | Path = ".cache/corpora") -> list[dict[str, Any]]:
-    """The ``n`` unlabeled speech sentences with the most uncertain stance, spread over speeches."""
+            per_speech: int = 2, seed: int = 0, cache_dir: str | Path = ".cache/corpora",
+            keep_group: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
+    """The ``n`` unlabeled speech sentences with the most uncertain stance, spread over speeches.
+
+    ``keep_group`` limits the draw to some speeches (the CLI keeps training-split ones, so new labels
+    never change the validation and test splits).
+    """
     labeled = set(read_annotations(annotations_dir))
     sentences = [s for s in read_speech_sentences(corpora_dir, cache_dir)
-                 if s.id not in labeled and 6 <= len(s.text.split()) <= 80]
+                 if s.id not in labeled and 6 <= len(s.text.split()) <= 80
+                 and (keep_group is None or keep_group(s.group))]
     rng = random.Random(seed)
     candidates = rng.sample(sentences, min(pool, len(sentences)))
     probs = predictor.predict_proba([s.text for s in candidates])["stance"]

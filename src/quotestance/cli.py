@@ -151,8 +151,8 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["build", "stats", "lf-summary", "suggest", "import"],
                         help="build: rebuild the cached dataset; stats: print counts; lf-summary: coverage, overlap, "
-                             "conflict and gold accuracy of each labeling function; suggest: the unlabeled sentences the "
-                             "model is least sure of; import: add a labeled file to the gold annotations")
+                             "conflict and gold accuracy of each labeling function; suggest: the unlabeled training-split "
+                             "sentences the model is least sure of; import: add a labeled file to the gold annotations")
     parser.add_argument("file", nargs="?", help="import: the labeled .jsonl/.csv/.parquet file (id, stance, sentiment)")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -172,11 +172,14 @@ def run_data(args: argparse.Namespace) -> int:
     cache = Path(config.data.cache_dir).parent / "corpora"
     if args.action == "suggest":
         from quotestance.annotation import suggest
+        from quotestance.dataset import assign_split
         from quotestance.io import RowWriter
         from quotestance.predictor import StancePredictor
 
-        rows = suggest(StancePredictor.load(args.model), corpus, config.data.annotations_dir, n=args.n,
-                       seed=config.seed, cache_dir=cache)
+        data = config.data
+        rows = suggest(StancePredictor.load(args.model), corpus, data.annotations_dir, n=args.n, seed=config.seed,
+                       cache_dir=cache, keep_group=lambda group: assign_split(
+                           group, config.seed, data.validation_fraction, data.test_fraction) == "train")
         with RowWriter(args.out) as writer:
             writer.write(rows)
         print(f"wrote {len(rows)} sentences to label to {args.out}: fill in stance and sentiment per "
