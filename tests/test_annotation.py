@@ -27,6 +27,16 @@ def test_suggest_spreads_over_speeches_and_skips_labeled(corpus, tmp_path, tiny_
     assert entropies == sorted(entropies, reverse=True)
 
 
+def test_suggest_arguing_ranks_by_probability_of_a_side(corpus, tmp_path, tiny_predictor):
+    rows = suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=1, cache_dir=tmp_path / "cache", pick="arguing")
+    neutral = tiny_predictor.labels["stance"].index("neutral")
+    sided = 1 - tiny_predictor.predict_proba([r["text"] for r in rows])["stance"][:, neutral]
+    assert all(a >= b - 1e-4 for a, b in zip(sided, sided[1:]))  # batch padding moves the last digits
+    assert rows != suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=1, cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match="pick 'random'"):
+        suggest(tiny_predictor, corpus, tmp_path, n=10, cache_dir=tmp_path / "cache", pick="random")
+
+
 def test_suggest_keeps_only_the_groups_asked_for(corpus, tmp_path, tiny_predictor):
     groups = sorted({s.group for s in read_speech_sentences(corpus, tmp_path / "cache")})
     kept = set(groups[:3])

@@ -53,3 +53,19 @@ def test_failed_save_leaves_previous_model_intact(tiny_config, tiny_model_dir, t
         training.train(tiny_config, target, progress=False)
     assert (target / "model.safetensors").read_bytes() == before
     assert (target / "metrics.json").is_file()
+
+
+def test_greedy_soup_keeps_only_checkpoints_that_raise_the_score():
+    import torch
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    def state(w):
+        return {"weight": torch.tensor([[float(w)]])}
+    # The score of a state is how close its weight is to 1, as validation would score each epoch.
+    checkpoints = [(-1.0, 1, state(0.0)), (-1.0, 2, state(2.0)), (-9.0, 3, state(10.0))]
+    score = lambda: -abs(model.weight.item() - 1.0)  # noqa: E731
+    assert training.greedy_soup(model, checkpoints, score, limit=3) == [1, 2]
+    assert model.weight.item() == pytest.approx(1.0)
+    assert training.greedy_soup(model, checkpoints, score, limit=1) == [1]
+    assert model.weight.item() == 0.0
+

@@ -1,7 +1,8 @@
-"""The annotation loop: suggest the corpus sentences the model is least sure of, and import labeled ones.
+"""The annotation loop: suggest corpus sentences worth labeling, and import labeled ones.
 
 ``suggest`` scores a seeded random pool of unlabeled speech sentences and picks the ``n`` with the
-highest stance entropy, at most ``per_speech`` from any one speech so the batch is spread out.
+highest stance entropy (or, with ``pick="arguing"``, the most likely to take a side), at most
+``per_speech`` from any one speech so the batch is spread out.
 ``import_labels`` checks a labeled file (ids must match corpus sentences, labels the label sets)
 and writes it into ``data/annotations/`` as id + labels, with no text.
 """
@@ -21,14 +22,22 @@ from quotestance.io import atomic_path, read_chunks
 from quotestance.labels import TASKS, check_label
 
 
+#: How ``suggest`` can rank the candidate sentences.
+PICKS = ("uncertain", "arguing")
+
+
 def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: int = 200, pool: int = 20000,
             per_speech: int = 2, seed: int = 0, cache_dir: str | Path = ".cache/corpora",
-            keep_group: Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
-    """The ``n`` unlabeled speech sentences with the most uncertain stance, spread over speeches.
+            keep_group: Callable[[str], bool] | None = None, pick: str = "uncertain") -> list[dict[str, Any]]:
+    """``n`` unlabeled speech sentences for annotators, spread over speeches.
 
+    ``pick`` ranks them: ``uncertain`` by the entropy of the model's stance, ``arguing`` by the
+    probability that the sentence takes a side (1 - p(neutral)), which finds the rarer stance classes.
     ``keep_group`` limits the draw to some speeches (the CLI keeps training-split ones, so new labels
     never change the validation and test splits).
     """
+    if pick not in PICKS:
+        raise ValueError(f"pick {pick!r}: choose one of {', '.join(PICKS)}")
     labeled = set(read_annotations(annotations_dir))
     sentences = [s for s in read_speech_sentences(corpora_dir, cache_dir)
                  if s.id not in labeled and 6 <= len(s.text.split()) <= 80
@@ -37,8 +46,9 @@ def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: 
     candidates = rng.sample(sentences, min(pool, len(sentences)))
     probs = predictor.predict_proba([s.text for s in candidates])["stance"]
     entropy = -(probs * np.log(np.clip(probs, 1e-12, 1))).sum(axis=1)
+    rank = entropy if pick == "uncertain" else 1 - probs[:, predictor.labels["stance"].index("neutral")]
     chosen, per_group = [], Counter()
-    for i in np.argsort(-entropy, kind="stable"):
+    for i in np.argsort(-rank, kind="stable"):
         sentence = candidates[i]
         if per_group[sentence.group] >= per_speech:
             continue

@@ -69,6 +69,12 @@ def _failure_patterns(metrics: dict[str, Any], top: int = 3) -> list[str]:
     return lines
 
 
+def _averaged(training: dict[str, Any]) -> str:
+    """", weights of epochs 3, 5, 6 averaged" where the saved weights are a soup of epochs, else nothing."""
+    epochs = training.get("averaged_epochs", [])
+    return f", weights of epochs {', '.join(map(str, epochs))} averaged" if len(epochs) > 1 else ""
+
+
 def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDict) -> str:
     """Markdown describing data, metrics, intended use and limits of a trained model."""
     training = metrics["training"]
@@ -81,7 +87,8 @@ def model_card(config: TrainConfig, metrics: dict[str, Any], dataset: DatasetDic
         "",
         f"- Base model: `{config.base_model}`; max length {config.max_length} tokens; seed {config.seed}.",
         f"- Trained {training['finished']} with quotestance {training['quotestance_version']} in {training['seconds']:.0f} s "
-        f"({training['epochs_run']} epochs run, best epoch {training['best_epoch']}, bf16 {'on' if training['bf16'] else 'off'}).",
+        f"({training['epochs_run']} epochs run, best epoch {training['best_epoch']}{_averaged(training)}, "
+        f"bf16 {'on' if training['bf16'] else 'off'}).",
         "- Files: `model.safetensors`, `config.json` (label order, default target, temperatures), tokenizer files, "
         "`train_config.yaml` (the resolved training config), `metrics.json` (all figures below and more).",
         "",

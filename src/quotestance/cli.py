@@ -151,14 +151,19 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["build", "stats", "lf-summary", "suggest", "import"],
                         help="build: rebuild the cached dataset; stats: print counts; lf-summary: coverage, overlap, "
-                             "conflict and gold accuracy of each labeling function; suggest: the unlabeled training-split "
-                             "sentences the model is least sure of; import: add a labeled file to the gold annotations")
+                             "conflict and gold accuracy of each labeling function; suggest: unlabeled training-split "
+                             "sentences to label (see --pick); import: add a labeled file to the gold annotations")
     parser.add_argument("file", nargs="?", help="import: the labeled .jsonl/.csv/.parquet file (id, stance, sentiment)")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="suggest: the model whose uncertainty picks sentences")
     parser.add_argument("--corpus", default=None, help="suggest/import: corpora folder (default: the config's data.corpora_dir)")
     parser.add_argument("--n", type=int, default=200, help="suggest: how many sentences (default 200)")
+    from quotestance.annotation import PICKS
+
+    parser.add_argument("--pick", default=PICKS[0], choices=PICKS,
+                        help="suggest: the sentences the model is least sure of (default), or those most likely to "
+                             "take a side, which finds more of the rarer stance classes")
     parser.add_argument("--out", default="to_label.jsonl", help="suggest: where to write them (default to_label.jsonl)")
     parser.add_argument("--name", default=None, help="import: name of the new annotation batch (default: the file's stem)")
 
@@ -179,7 +184,7 @@ def run_data(args: argparse.Namespace) -> int:
         data = config.data
         rows = suggest(StancePredictor.load(args.model), corpus, data.annotations_dir, n=args.n, seed=config.seed,
                        cache_dir=cache, keep_group=lambda group: assign_split(
-                           group, config.seed, data.validation_fraction, data.test_fraction) == "train")
+                           group, config.seed, data.validation_fraction, data.test_fraction) == "train", pick=args.pick)
         with RowWriter(args.out) as writer:
             writer.write(rows)
         print(f"wrote {len(rows)} sentences to label to {args.out}: fill in stance and sentiment per "

@@ -62,6 +62,9 @@ class TrainConfig:
     dropout: float = 0.1
     #: Stop after this many epochs without a better validation macro-F1 (mean of both heads).
     early_stopping_patience: int = 2
+    #: Average the weights of the epochs' checkpoints (a greedy soup: best first, each next one kept only
+    #: if the average scores higher on validation) instead of keeping the single best epoch.
+    weight_averaging: bool = False
     #: Cap on optimisation steps per epoch (0 = no cap); keeps training time bounded whatever the data.
     max_steps_per_epoch: int = 0
     #: Number of torch threads (0 = all cores).

@@ -11,7 +11,6 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -153,14 +152,3 @@ def read_labelable_sentences(corpora_dir: str | Path) -> list[Sentence]:
     folder = Path(corpora_dir)
     readers = ((NEWSMTSC, read_news_sentences), (PERSPECTRUM, read_perspectrum_sentences))
     return [s for name, read in readers if (folder / name).is_file() for s in read(folder)]
-
-
-def iter_news_sentiment(corpora_dir: str | Path) -> Iterator[tuple[str, str, str]]:
-    """(text, target mention, sentiment label) triples from NewsMTSC, for an auxiliary sentiment signal."""
-    polarity = {2.0: "negative", 4.0: "neutral", 6.0: "positive"}
-    with gzip.open(Path(corpora_dir) / NEWSMTSC, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            for target in row["targets"]:
-                if target["polarity"] in polarity:
-                    yield row["sentence_normalized"], target["mention"], polarity[target["polarity"]]

@@ -11,7 +11,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -135,7 +135,7 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     labels = {task: label_ids(train_split[task], model.config.labels_for(task)) for task in TASKS}
     texts, targets = train_split["text"], train_split["target"]
     rng = np.random.default_rng(config.seed)
-    best_score, best_state, best_epoch, stale, history = -1.0, None, 0, 0, []
+    best_score, best_epoch, stale, history, checkpoints = -1.0, 0, 0, [], []
     for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress, file=sys.stderr):
         model.train()
         losses = []
@@ -161,15 +161,16 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
         history.append({"epoch": epoch, "loss": float(np.mean(losses)), **{f"validation_{t}_macro_f1": v for t, v in f1s.items()}})
         tqdm.write(f"epoch {epoch}: loss {np.mean(losses):.4f}  validation macro-F1 "
                    + "  ".join(f"{t} {v:.3f}" if v is not None else f"{t} n/a" for t, v in f1s.items()), file=sys.stderr)
+        checkpoints.append((score, epoch, copy.deepcopy(model.state_dict())))
         if score > best_score:
             best_score, best_epoch, stale = score, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
             if stale > config.early_stopping_patience:
                 tqdm.write(f"early stopping: no better validation macro-F1 for {stale} epochs", file=sys.stderr)
                 break
-    model.load_state_dict(best_state)
+    averaged = greedy_soup(model, checkpoints, lambda: selection_score(evaluate(predictor, dataset["validation"])),
+                           len(checkpoints) if config.weight_averaging and len(dataset["validation"]) else 1)
     model.eval()
     # Each held-out split is scored once; temperatures rescale those probabilities (labels unchanged).
     predictor.config.temperatures = {task: 1.0 for task in TASKS}
@@ -183,12 +184,38 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     test = dataset["test"]
     report = evaluate_probs(test["text"], {task: test[task] for task in TASKS}, probs["test"], predictor.labels)
     metrics["training"] = {
-        "seconds": round(time.time() - started, 1), "best_epoch": best_epoch, "epochs_run": len(history),
+        "seconds": round(time.time() - started, 1), "best_epoch": best_epoch, "averaged_epochs": averaged, "epochs_run": len(history),
         "history": history, "rows": {s: len(dataset[s]) for s in SPLITS}, "bf16": bf16,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quotestance_version": __version__,
     }
     save_model_folder(model, tokenizer, config, metrics, dataset, output_dir, report)
     return metrics
+
+
+def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The element-wise mean of state dicts (integer buffers are taken from the first)."""
+    return {key: torch.stack([s[key] for s in states]).mean(0) if value.is_floating_point() else value
+            for key, value in states[0].items()}
+
+
+def greedy_soup(model: torch.nn.Module, checkpoints: list[tuple[float, int, dict[str, torch.Tensor]]],
+                score: Callable[[], float], limit: int) -> list[int]:
+    """Load into ``model`` the best checkpoint averaged with whichever others raise ``score``; return their epochs.
+
+    Checkpoints are tried from the best validation score down and one is kept only if the average
+    with it scores higher than without it, so the result never scores below the best single epoch.
+    ``limit`` 1 keeps the best epoch alone.
+    """
+    ranked = sorted(checkpoints, key=lambda c: (-c[0], c[1]))
+    best_score, soup = ranked[0][0], [ranked[0]]
+    for candidate in ranked[1:limit]:
+        model.load_state_dict(average_states([c[2] for c in soup + [candidate]]))
+        model.eval()
+        candidate_score = score()
+        if candidate_score > best_score:
+            best_score, soup = candidate_score, soup + [candidate]
+    model.load_state_dict(average_states([c[2] for c in soup]))
+    return sorted(c[1] for c in soup)
 
 
 def calibrate(predictor: StancePredictor, validation: Dataset, test: Dataset, val_probs: dict[str, np.ndarray],
