@@ -159,6 +159,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, help="suggest: the model whose uncertainty picks sentences")
     parser.add_argument("--corpus", default=None, help="suggest/import: corpora folder (default: the config's data.corpora_dir)")
     parser.add_argument("--n", type=int, default=200, help="suggest: how many sentences (default 200)")
+    parser.add_argument("--pool", type=int, default=20000,
+                        help="suggest: how many random unlabeled sentences to score and pick from (default 20000)")
     from quotestance.annotation import PICKS
 
     parser.add_argument("--pick", default=PICKS[0], choices=PICKS,
@@ -182,9 +184,9 @@ def run_data(args: argparse.Namespace) -> int:
         from quotestance.predictor import StancePredictor
 
         data = config.data
-        rows = suggest(StancePredictor.load(args.model), corpus, data.annotations_dir, n=args.n, seed=config.seed,
-                       cache_dir=cache, keep_group=lambda group: assign_split(
-                           group, config.seed, data.validation_fraction, data.test_fraction) == "train", pick=args.pick)
+        rows = suggest(StancePredictor.load(args.model), corpus, data.annotations_dir, n=args.n, pool=args.pool,
+                       seed=config.seed, cache_dir=cache, pick=args.pick, keep_group=lambda group: assign_split(
+                           group, config.seed, data.validation_fraction, data.test_fraction) == "train")
         with RowWriter(args.out) as writer:
             writer.write(rows)
         print(f"wrote {len(rows)} sentences to label to {args.out}: fill in stance and sentiment per "
