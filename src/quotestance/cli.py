@@ -149,6 +149,8 @@ def _predict_articles(predictor, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- data
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    from quotestance.annotation import PICKS
+
     parser.add_argument("action", choices=["build", "stats", "lf-summary", "suggest", "import"],
                         help="build: rebuild the cached dataset; stats: print counts; lf-summary: coverage, overlap, "
                              "conflict and gold accuracy of each labeling function; suggest: unlabeled training-split "
@@ -161,8 +163,6 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=200, help="suggest: how many sentences (default 200)")
     parser.add_argument("--pool", type=int, default=20000,
                         help="suggest: how many random unlabeled sentences to score and pick from (default 20000)")
-    from quotestance.annotation import PICKS
-
     parser.add_argument("--pick", default=PICKS[0], choices=PICKS,
                         help="suggest: the sentences the model is least sure of (default), or those most likely to "
                              "take a side, which finds more of the rarer stance classes")
