@@ -27,12 +27,16 @@ def test_suggest_spreads_over_speeches_and_skips_labeled(corpus, tmp_path, tiny_
     assert entropies == sorted(entropies, reverse=True)
 
 
-def test_suggest_arguing_ranks_by_probability_of_a_side(corpus, tmp_path, tiny_predictor):
+def test_suggest_arguing_or_a_label_ranks_by_its_probability(corpus, tmp_path, tiny_predictor):
     rows = suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=1, cache_dir=tmp_path / "cache", pick="arguing")
     neutral = tiny_predictor.labels["stance"].index("neutral")
     sided = 1 - tiny_predictor.predict_proba([r["text"] for r in rows])["stance"][:, neutral]
     assert all(a >= b - 1e-4 for a, b in zip(sided, sided[1:]))  # batch padding moves the last digits
     assert rows != suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=1, cache_dir=tmp_path / "cache")
+    presence = tiny_predictor.labels["stance"].index("pro-presence")
+    rows = suggest(tiny_predictor, corpus, tmp_path, n=10, per_speech=1, cache_dir=tmp_path / "cache", pick="pro-presence")
+    likely = tiny_predictor.predict_proba([r["text"] for r in rows])["stance"][:, presence]
+    assert all(a >= b - 1e-4 for a, b in zip(likely, likely[1:]))
     with pytest.raises(ValueError, match="pick 'random'"):
         suggest(tiny_predictor, corpus, tmp_path, n=10, cache_dir=tmp_path / "cache", pick="random")
 

@@ -1,7 +1,8 @@
 """The annotation loop: suggest corpus sentences worth labeling, and import labeled ones.
 
 ``suggest`` scores a seeded random pool of unlabeled speech sentences and picks the ``n`` with the
-highest stance entropy (or, with ``pick="arguing"``, the most likely to take a side), at most
+highest stance entropy (or, with ``pick="arguing"``, the most likely to take a side, or with a stance label,
+the most likely to carry it), at most
 ``per_speech`` from any one speech so the batch is spread out.
 ``import_labels`` checks a labeled file (ids must match corpus sentences, labels the label sets)
 and writes it into ``data/annotations/`` as id + labels, with no text.
@@ -22,8 +23,8 @@ from quotestance.io import atomic_path, read_chunks
 from quotestance.labels import TASKS, check_label
 
 
-#: How ``suggest`` can rank the candidate sentences.
-PICKS = ("uncertain", "arguing")
+#: How ``suggest`` can rank the candidate sentences: model uncertainty, taking a side, or one stance label.
+PICKS = ("uncertain", "arguing", *(label for label in TASKS["stance"] if label != "neutral"))
 
 
 def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: int = 200, pool: int = 20000,
@@ -32,7 +33,8 @@ def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: 
     """``n`` unlabeled speech sentences for annotators, spread over speeches.
 
     ``pick`` ranks them: ``uncertain`` by the entropy of the model's stance, ``arguing`` by the
-    probability that the sentence takes a side (1 - p(neutral)), which finds the rarer stance classes.
+    probability that the sentence takes a side (1 - p(neutral)), which finds the rarer stance classes, and a
+    stance label by the probability of that label, which finds the class the model misses most.
     ``keep_group`` limits the draw to some speeches (the CLI keeps training-split ones, so new labels
     never change the validation and test splits).
     """
@@ -46,7 +48,8 @@ def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: 
     candidates = rng.sample(sentences, min(pool, len(sentences)))
     probs = predictor.predict_proba([s.text for s in candidates])["stance"]
     entropy = -(probs * np.log(np.clip(probs, 1e-12, 1))).sum(axis=1)
-    rank = entropy if pick == "uncertain" else 1 - probs[:, predictor.labels["stance"].index("neutral")]
+    column = {label: probs[:, j] for j, label in enumerate(predictor.labels["stance"])}
+    rank = {"uncertain": entropy, "arguing": 1 - column["neutral"]}.get(pick, column.get(pick))
     chosen, per_group = [], Counter()
     for i in np.argsort(-rank, kind="stable"):
         sentence = candidates[i]

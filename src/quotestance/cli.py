@@ -164,8 +164,9 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pool", type=int, default=20000,
                         help="suggest: how many random unlabeled sentences to score and pick from (default 20000)")
     parser.add_argument("--pick", default=PICKS[0], choices=PICKS,
-                        help="suggest: the sentences the model is least sure of (default), or those most likely to "
-                             "take a side, which finds more of the rarer stance classes")
+                        help="suggest: the sentences the model is least sure of (default), those most likely to "
+                             "take a side (arguing), which finds more of the rarer stance classes, or those most "
+                             "likely to carry one stance label")
     parser.add_argument("--out", default="to_label.jsonl", help="suggest: where to write them (default to_label.jsonl)")
     parser.add_argument("--name", default=None, help="import: name of the new annotation batch (default: the file's stem)")
 
