@@ -2,9 +2,10 @@
 """Cohen's kappa between the first annotation pass and the blind second pass (data/annotations/agreement/).
 
 The first-pass label is the one before adjudication (kept as `first_pass` on adjudicated rows).
-Usage: python scripts/agreement.py
+Usage: python scripts/agreement.py [SECOND_PASS_FILE]   (default: agreement/second_pass.jsonl, the held-out items)
 """
 import json
+import sys
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
@@ -18,7 +19,8 @@ def main() -> None:
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             first[row["id"]] = row.get("first_pass") or row
-    second = [json.loads(line) for line in (ROOT / "agreement" / "second_pass.jsonl").read_text().splitlines()]
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "agreement" / "second_pass.jsonl"
+    second = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     print(f"{len(second)} items labeled twice")
     for task in ("stance", "sentiment"):
         a = [first[row["id"]][task] for row in second]
