@@ -49,7 +49,7 @@ def suggest(predictor, corpora_dir: str | Path, annotations_dir: str | Path, n: 
     probs = predictor.predict_proba([s.text for s in candidates])["stance"]
     entropy = -(probs * np.log(np.clip(probs, 1e-12, 1))).sum(axis=1)
     column = {label: probs[:, j] for j, label in enumerate(predictor.labels["stance"])}
-    rank = {"uncertain": entropy, "arguing": 1 - column["neutral"]}.get(pick, column.get(pick))
+    rank = {"uncertain": entropy, "arguing": 1 - column["neutral"], **column}[pick]
     chosen, per_group = [], Counter()
     for i in np.argsort(-rank, kind="stable"):
         sentence = candidates[i]
