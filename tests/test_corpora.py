@@ -5,8 +5,7 @@ import logging
 import pytest
 
 from quotestance.config import DataConfig
-from quotestance.corpora import (MILITARY_CLAIMS, PERSPECTRUM, SPEECHES, id_matches, read_claim_stance_pairs,
-                                 read_perspectrum_sentences,
+from quotestance.corpora import (MILITARY_CLAIMS, PERSPECTRUM, SPEECHES, id_matches, read_perspectrum_sentences,
                                  read_speech_sentences, text_hash)
 from quotestance.dataset import build_dataset
 
@@ -85,12 +84,6 @@ def test_perspectrum_keeps_military_claims_and_joins_gold_labels(tmp_path, state
     dataset = build_dataset(corpus_config(tmp_path, statements_file, gold), seed=0)
     found = [(split, row) for split, rows in dataset.items() for row in rows if row["id"] == sentences[0].id]
     assert len(found) == 1 and found[0][1]["source"] == "perspectrum" and found[0][1]["stance"] == "pro-withdrawal"
-    # Pre-training pairs are the other claims only: the military ones are gold sentences.
-    assert read_claim_stance_pairs(tmp_path / "corpora") == [("Instant replay is good.", "baseball", 1)]
-    with gzip.open(tmp_path / "corpora" / PERSPECTRUM, "at", encoding="utf-8") as handle:
-        handle.write(json.dumps({"claim_id": -2, "claim": "c", "perspective": "p", "stance": "maybe"}) + "\n")
-    with pytest.raises(ValueError, match=r"line 4: stance is 'maybe'"):
-        read_claim_stance_pairs(tmp_path / "corpora")
 
 
 def test_changed_sentence_is_an_error_naming_the_id(tmp_path, statements_file):

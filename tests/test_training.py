@@ -69,28 +69,3 @@ def test_greedy_soup_keeps_only_checkpoints_that_raise_the_score():
     assert training.greedy_soup(model, checkpoints, score, limit=1) == [1]
     assert model.weight.item() == 0.0
 
-
-
-def test_claim_stance_pretraining_trains_the_encoder(tiny_config, tmp_path):
-    import dataclasses
-    import gzip
-
-    import torch
-    from transformers import AutoTokenizer
-
-    from quotestance.corpora import PERSPECTRUM
-    from quotestance.modeling import build_model, tokenizer_path
-
-    rows = [{"claim_id": -1, "claim": f"claim {n}", "perspective": f"perspective {n} {'yes' if n % 2 else 'no'}",
-             "stance": "support" if n % 2 else "undermine"} for n in range(40)]
-    (tmp_path / "corpora").mkdir()
-    with gzip.open(tmp_path / "corpora" / PERSPECTRUM, "wt", encoding="utf-8") as handle:
-        handle.write("".join(json.dumps(row) + "\n" for row in rows))
-    config = dataclasses.replace(tiny_config, claim_stance_steps=5, batch_size=8,
-                                 data=dataclasses.replace(tiny_config.data, corpora_dir=str(tmp_path / "corpora")))
-    model = build_model(config.base_model)
-    before = {k: v.clone() for k, v in model.bert.state_dict().items()}
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path(config.base_model), local_files_only=True)
-    loss = training.pretrain_claim_stance(model, tokenizer, config, bf16=False, progress=False)
-    assert 0 < loss < 5
-    assert any(not torch.equal(before[k], v) for k, v in model.bert.state_dict().items())

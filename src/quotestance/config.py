@@ -67,9 +67,6 @@ class TrainConfig:
     weight_averaging: bool = False
     #: Cap on optimisation steps per epoch (0 = no cap); keeps training time bounded whatever the data.
     max_steps_per_epoch: int = 0
-    #: Steps of target-aware stance pre-training before fine-tuning (0 = none): the encoder learns whether a
-    #: Perspectrum perspective supports or undermines its claim (claims outside the military ones we label).
-    claim_stance_steps: int = 0
     #: Number of torch threads (0 = all cores).
     threads: int = 0
 
@@ -77,7 +74,6 @@ class TrainConfig:
         """Raise ValueError naming the first invalid key."""
         checks = [
             ("max_length", 8 <= self.max_length <= 512, "between 8 and 512"),
-            ("claim_stance_steps", self.claim_stance_steps >= 0, ">= 0"),
             ("batch_size", self.batch_size >= 1, ">= 1"),
             ("eval_batch_size", self.eval_batch_size >= 1, ">= 1"),
             ("epochs", self.epochs >= 1, ">= 1"),

@@ -147,28 +147,6 @@ def read_perspectrum_sentences(corpora_dir: str | Path) -> list[Sentence]:
     return sentences
 
 
-def read_claim_stance_pairs(corpora_dir: str | Path) -> list[tuple[str, str, int]]:
-    """(perspective, claim, 1 if it supports the claim else 0) for every Perspectrum claim outside ``MILITARY_CLAIMS``.
-
-    Material for target-aware stance pre-training: the military claims are left out, since their
-    perspectives are labeled gold sentences (some held out for evaluation).
-    """
-    source = Path(corpora_dir) / PERSPECTRUM
-    if not source.is_file():
-        raise FileNotFoundError(f"corpus not found: {source} (needed by claim_stance_steps)")
-    pairs = []
-    with gzip.open(source, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            row = json.loads(line)
-            if row["claim_id"] in MILITARY_CLAIMS:
-                continue
-            if row.get("stance") not in ("support", "undermine"):
-                raise ValueError(f"{source}, line {number}: stance is {row.get('stance')!r}, not support or undermine")
-            pairs.append((" ".join(row["perspective"].split()), " ".join(row["claim"].split()),
-                          int(row["stance"] == "support")))
-    return pairs
-
-
 def read_labelable_sentences(corpora_dir: str | Path) -> list[Sentence]:
     """Sentences of the optional corpora that are present: NewsMTSC military sentences, Perspectrum arguments."""
     folder = Path(corpora_dir)

@@ -27,8 +27,7 @@ from quotestance.dataset import SPLITS, load_dataset
 from quotestance.evaluation import (apply_temperature, calibration_figures, classification_metrics, evaluate_probs,
                                     gold_index, write_report)
 from quotestance.labels import TASKS
-from quotestance.corpora import read_claim_stance_pairs
-from quotestance.modeling import IGNORE_INDEX, QuoteStanceModel, build_model, mean_pool, tokenizer_path
+from quotestance.modeling import IGNORE_INDEX, QuoteStanceModel, build_model, tokenizer_path
 from quotestance.backends import cpu_supports_bf16
 from quotestance.predictor import StancePredictor, encode
 
@@ -100,43 +99,6 @@ def _batches(lengths: list[int], config: TrainConfig, epoch: int) -> list[list[i
     return batches[:config.max_steps_per_epoch] if config.max_steps_per_epoch else batches
 
 
-def pretrain_claim_stance(model: QuoteStanceModel, tokenizer, config: TrainConfig, bf16: bool,
-                          progress: bool = True) -> float:
-    """Train the encoder for ``config.claim_stance_steps`` steps to tell whether a perspective supports its claim.
-
-    Perspectrum pairs go in as (perspective, claim), the way quotes go in with their target, through a
-    throw-away two-way head: the encoder practises relating an argument to a proposition before it
-    learns our labels. Returns the mean loss of the last 50 steps.
-    """
-    pairs = read_claim_stance_pairs(config.data.corpora_dir)
-    head = torch.nn.Linear(model.config.hidden_size, 2)
-    optimizer = torch.optim.AdamW([{"params": model.bert.parameters(), "lr": config.learning_rate},
-                                   {"params": head.parameters(), "lr": config.head_learning_rate}],
-                                  weight_decay=config.weight_decay)
-    steps = config.claim_stance_steps
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(config.warmup_ratio * steps), steps)
-    lengths = [len(text) for text, _, _ in pairs]
-    batches, epoch = [], 0
-    while len(batches) < steps:  # as many passes over the pairs as the steps take
-        epoch += 1
-        batches += _batches(lengths, config, epoch)
-    model.train()
-    losses = []
-    for batch in tqdm(batches[:steps], desc="claim-stance pre-training", leave=False, disable=not progress, file=sys.stderr):
-        inputs = encode(tokenizer, [pairs[i][0] for i in batch], [pairs[i][1] for i in batch], config.max_length)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            hidden = model.bert(**inputs).last_hidden_state
-            logits = head(model.dropout(mean_pool(hidden, inputs["attention_mask"])))
-        loss = torch.nn.functional.cross_entropy(logits.float(), torch.tensor([pairs[i][2] for i in batch]))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        losses.append(float(loss.detach()))
-    return float(np.mean(losses[-50:]))
-
-
 def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) -> dict[str, Any]:
     """Train a model per ``config`` and write its folder to ``output_dir`` atomically; return the metrics."""
     started = time.time()
@@ -154,10 +116,6 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     model.config.train_max_length = config.max_length
     bf16 = config.bf16 and cpu_supports_bf16()
     weights = class_weights(train_split, model, config.class_weighting)
-    claim_stance_loss = None
-    if config.claim_stance_steps:
-        claim_stance_loss = pretrain_claim_stance(model, tokenizer, config, bf16, progress)
-        log.info("claim-stance pre-training: %d steps, final loss %.4f", config.claim_stance_steps, claim_stance_loss)
 
     heads = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     no_decay = [p for n, p in model.named_parameters() if n.startswith("bert.") and ("bias" in n or "LayerNorm" in n)]
@@ -227,7 +185,7 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     report = evaluate_probs(test["text"], {task: test[task] for task in TASKS}, probs["test"], predictor.labels)
     metrics["training"] = {
         "seconds": round(time.time() - started, 1), "best_epoch": best_epoch, "averaged_epochs": averaged, "epochs_run": len(history),
-        "history": history, "rows": {s: len(dataset[s]) for s in SPLITS}, "bf16": bf16, "claim_stance_loss": claim_stance_loss,
+        "history": history, "rows": {s: len(dataset[s]) for s in SPLITS}, "bf16": bf16,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quotestance_version": __version__,
     }
     save_model_folder(model, tokenizer, config, metrics, dataset, output_dir, report)
