@@ -1,9 +1,8 @@
 """The annotation loop: suggest corpus sentences worth labeling, and import labeled ones.
 
 ``suggest`` scores a seeded random pool of unlabeled speech sentences and picks the ``n`` with the
-highest stance entropy (or, with ``pick="arguing"``, the most likely to take a side, or with a stance label,
-the most likely to carry it), at most
-``per_speech`` from any one speech so the batch is spread out.
+highest stance entropy (or, with ``pick="arguing"``, the most likely to take a side, or with a stance
+label, the most likely to carry it), at most ``per_speech`` from any one speech so the batch is spread out.
 ``import_labels`` checks a labeled file (ids must match corpus sentences, labels the label sets)
 and writes it into ``data/annotations/`` as id + labels, with no text.
 """
