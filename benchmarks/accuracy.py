@@ -5,8 +5,10 @@ Prints one table: macro-F1 of each head for the majority class, the labeling fun
 neutral), TF-IDF + logistic regression trained on the same training split, VADER (sentiment only)
 and the fine-tuned model; with real sentences (speeches, news and debate arguments apart, and
 together) reported separately from the written statements. Real sentences are the headline.
+A last column scores the held-out news-style quotes (``data/heldout/news_quotes.jsonl``): written
+blind to the training data and its briefs, never trained on, to measure text unlike our own splits.
 
-Usage: python benchmarks/accuracy.py [--model models/default] [--json results.json]
+Usage: python benchmarks/accuracy.py [--model models/default] [--heldout FILE] [--json results.json]
 Needs the `bench` extra for VADER: pip install -e ".[bench]".
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from quotestance import StancePredictor  # noqa: E402
 from quotestance.cli import _quiet_libraries  # noqa: E402
 from quotestance.config import load_config  # noqa: E402
-from quotestance.dataset import load_dataset  # noqa: E402
+from quotestance.dataset import load_dataset, read_statements  # noqa: E402
 from quotestance.evaluation import classification_metrics  # noqa: E402
 from quotestance.labels import TASKS  # noqa: E402
 from quotestance.weak import weak_labels  # noqa: E402
@@ -39,6 +41,7 @@ SLICES = {
     "news": ("newsmtsc",),
     "debate arguments": ("perspectrum",),
     "written": ("written",),
+    "news-style (held out)": ("heldout",),
 }
 
 
@@ -76,12 +79,18 @@ def vader(train, task, texts):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/default")
+    parser.add_argument("--heldout", default="data/heldout/news_quotes.jsonl",
+                        help="held-out statements scored as one more column (JSONL, statement format)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     _quiet_libraries()
     config = load_config(Path(args.model) / "train_config.yaml")  # the very splits the model saw
     dataset = load_dataset(config.data, config.seed)
-    train, test = dataset["train"], dataset["test"]
+    train = dataset["train"]
+    heldout = read_statements(args.heldout)
+    test = {field: list(dataset["test"][field]) + [getattr(r, field) for r in heldout]
+            for field in ("text", "target", *TASKS)}
+    test["source"] = list(dataset["test"]["source"]) + ["heldout"] * len(heldout)
     predictor = StancePredictor.load(args.model)
     model_results = predictor.predict(test["text"], test["target"])
 
@@ -103,7 +112,7 @@ def main() -> None:
             }
     fmt = lambda v: "   -  " if v is None else f"{v:6.3f}"  # noqa: E731
     head = f"{'method':<30}" + "".join(f"{s[:22]:>24}" for s in SLICES)
-    print(f"macro-F1 on the gold test split (stance / sentiment); model {args.model}")
+    print(f"macro-F1 on the gold test split and {args.heldout} (stance / sentiment); model {args.model}")
     print(head)
     print(f"{'n':<30}" + "".join(f"{figures[s]['n']:>24}" for s in SLICES))
     for name in methods:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Cohen's kappa between the first annotation pass and the blind second pass (data/annotations/agreement/).
 
-The first-pass label is the one before adjudication (kept as `first_pass` on adjudicated rows).
+The first pass is read from data/annotations/ and data/heldout/; its label is the one before
+adjudication (kept as `first_pass` on adjudicated rows).
 Usage: python scripts/agreement.py [SECOND_PASS_FILE]   (default: agreement/second_pass.jsonl, the held-out items)
 """
 import json
@@ -10,12 +11,13 @@ from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
 
-ROOT = Path(__file__).resolve().parents[1] / "data" / "annotations"
+DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = DATA / "annotations"
 
 
 def main() -> None:
     first = {}
-    for path in sorted(ROOT.glob("*.jsonl")):
+    for path in sorted(ROOT.glob("*.jsonl")) + sorted((DATA / "heldout").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             first[row["id"]] = row.get("first_pass") or row

@@ -69,3 +69,12 @@ def test_statement_without_text_is_an_error(tmp_path):
     path.write_text(json.dumps({"id": "a", "text": " ", "stance": "neutral"}) + "\n")
     with pytest.raises(ValueError, match=r":1: field 'text'"):
         read_statements(path)
+
+
+def test_heldout_quotes_read_cleanly_and_never_overlap_the_training_statements():
+    from conftest import ROOT
+
+    heldout = read_statements(ROOT / "data" / "heldout" / "news_quotes.jsonl")
+    assert len(heldout) >= 200 and {r.stance for r in heldout} == {"pro-withdrawal", "pro-presence", "neutral"}
+    index = NearDuplicateIndex([r.text for r in read_statements(ROOT / "data" / "statements.jsonl")])
+    assert [r.id for r in heldout if index.matches(r.text)] == []
