@@ -71,10 +71,18 @@ def test_statement_without_text_is_an_error(tmp_path):
         read_statements(path)
 
 
-def test_heldout_quotes_read_cleanly_and_never_overlap_the_training_statements():
+def test_heldout_quotes_read_cleanly_and_no_training_statement_paraphrases_one():
+    """The held-out quotes measure text we did not train on: no statement may share most of a quote's words."""
+    import re
+
     from conftest import ROOT
+
+    def words(text):  # words of four letters or more: a quote's content without its glue
+        return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if len(w) > 3}
 
     heldout = read_statements(ROOT / "data" / "heldout" / "news_quotes.jsonl")
     assert len(heldout) >= 200 and {r.stance for r in heldout} == {"pro-withdrawal", "pro-presence", "neutral"}
-    index = NearDuplicateIndex([r.text for r in read_statements(ROOT / "data" / "statements.jsonl")])
-    assert [r.id for r in heldout if index.matches(r.text)] == []
+    quotes = [words(r.text) for r in heldout]
+    close = [r.id for r in read_statements(ROOT / "data" / "statements.jsonl")
+             if max(len(words(r.text) & q) / len(words(r.text) | q) for q in quotes) >= 0.25]
+    assert close == []
