@@ -34,6 +34,14 @@ def test_sentence_ids_are_stable_and_carry_a_text_hash(tmp_path):
     assert [s.id for s in again] == [s.id for s in sentences]
 
 
+def test_splitting_progress_bar_can_be_hidden(tmp_path, capsys):
+    write_corpus(tmp_path / "corpora", [SPEECH])
+    read_speech_sentences(tmp_path / "corpora", tmp_path / "quiet", progress=False)
+    assert "splitting speeches" not in capsys.readouterr().err
+    read_speech_sentences(tmp_path / "corpora", tmp_path / "shown")
+    assert "splitting speeches" in capsys.readouterr().err
+
+
 def corpus_config(tmp_path, statements_file, annotations):
     folder = tmp_path / "annotations"
     folder.mkdir()

@@ -56,7 +56,8 @@ def _split_paragraph(segmenter, paragraph: str) -> list[str]:
     return [s.strip() for s in segmenter.segment(paragraph) if s.strip()]
 
 
-def read_speech_sentences(corpora_dir: str | Path, cache_dir: str | Path = ".cache/corpora") -> list[Sentence]:
+def read_speech_sentences(corpora_dir: str | Path, cache_dir: str | Path = ".cache/corpora",
+                          progress: bool = True) -> list[Sentence]:
     """All sentences of the Congressional Record speeches, split with pysbd; cached as Parquet."""
     source = Path(corpora_dir) / SPEECHES
     if not source.is_file():
@@ -72,7 +73,7 @@ def read_speech_sentences(corpora_dir: str | Path, cache_dir: str | Path = ".cac
     segmenter = pysbd.Segmenter(language="en", clean=False)
     sentences: list[Sentence] = []
     with gzip.open(source, "rt", encoding="utf-8") as handle:
-        for line in tqdm(handle, total=2172, desc="splitting speeches", unit="speech"):
+        for line in tqdm(handle, total=2172, desc="splitting speeches", unit="speech", disable=not progress):
             speech = json.loads(line)
             for p, paragraph in enumerate(speech["paragraphs"]):
                 for s, text in enumerate(_split_paragraph(segmenter, paragraph)):

@@ -212,7 +212,7 @@ def _weak_records(sentences: list[Sentence], exclude: set[str], cap: int, seed: 
     return chosen
 
 
-def collect_records(config: DataConfig, seed: int) -> list[Record]:
+def collect_records(config: DataConfig, seed: int, progress: bool = True) -> list[Record]:
     """All records from the configured sources, in a fixed order."""
     statements = Path(config.statements)
     if not statements.is_file():
@@ -222,16 +222,16 @@ def collect_records(config: DataConfig, seed: int) -> list[Record]:
     if corpora is None or not (corpora / SPEECHES).is_file():
         log.info("corpora not found at %r (data.corpora_dir): building from %s alone", config.corpora_dir, statements)
         return records
-    speeches = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora")
+    speeches = read_speech_sentences(corpora, Path(config.cache_dir).parent / "corpora", progress)
     gold = read_annotations(config.annotations_dir)
     records += _corpus_records(speeches, gold) + _corpus_records(read_labelable_sentences(corpora), gold)
     records += _weak_records(speeches, set(gold), config.weak_max_rows, seed, config.weak_tasks)
     return records
 
 
-def build_dataset(config: DataConfig, seed: int) -> DatasetDict:
+def build_dataset(config: DataConfig, seed: int, progress: bool = True) -> DatasetDict:
     """Build the splits from the configured sources (no cache)."""
-    splits = split_records(collect_records(config, seed), seed, config.validation_fraction, config.test_fraction)
+    splits = split_records(collect_records(config, seed, progress), seed, config.validation_fraction, config.test_fraction)
     return DatasetDict({
         name: Dataset.from_list([asdict(r) for r in records], features=FEATURES) for name, records in splits.items()
     })
@@ -256,12 +256,12 @@ def _fingerprint(config: DataConfig, seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_dataset(config: DataConfig, seed: int, rebuild: bool = False) -> DatasetDict:
+def load_dataset(config: DataConfig, seed: int, rebuild: bool = False, progress: bool = True) -> DatasetDict:
     """The cached build for this config, seed and data, building it when absent or asked to."""
     cache = Path(config.cache_dir) / _fingerprint(config, seed)
     if cache.is_dir() and not rebuild:
         return load_from_disk(str(cache))
-    dataset = build_dataset(config, seed)
+    dataset = build_dataset(config, seed, progress)
     tmp = cache.with_name(cache.name + ".tmp")
     dataset.save_to_disk(str(tmp))
     if cache.exists():

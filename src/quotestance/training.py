@@ -105,7 +105,7 @@ def train(config: TrainConfig, output_dir: str | Path, progress: bool = True) ->
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    dataset = load_dataset(config.data, config.seed)
+    dataset = load_dataset(config.data, config.seed, progress=progress)
     train_split = dataset["train"]
     if len(train_split) == 0:
         raise ValueError("the training split is empty: check the data sources in the config")
