@@ -3,6 +3,8 @@
 
 Writes annotation batches (number | text) and an id map to OUT; prints what it drew. Seeded, so the
 same corpus gives the same sample. Usage: python scripts/sample_gold.py OUT [--n 2700] [--batch 300]
+``--train-split SEED`` draws only from the training-split speeches of that split seed (new labels then
+leave validation and test unchanged), skipping sentences already labeled in data/annotations.
 """
 import argparse
 import json
@@ -12,7 +14,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from quotestance.annotation import read_annotations  # noqa: E402
+from quotestance.config import DataConfig  # noqa: E402
 from quotestance.corpora import read_news_sentences, read_speech_sentences  # noqa: E402
+from quotestance.dataset import assign_split  # noqa: E402
+
+VALIDATION_FRACTION, TEST_FRACTION = DataConfig.validation_fraction, DataConfig.test_fraction
 
 ARGUE = re.compile(
     r"\b(withdraw\w*|redeploy\w*|surge|escalat\w*|timeline\w*|timetable\w*|deadline\w*|pull(ing)? out|"
@@ -37,8 +44,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2700)
     parser.add_argument("--batch", type=int, default=300)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--focus", choices=["argue", "presence"], default="argue",
-                        help="which pattern draws the arguing half")
+    parser.add_argument("--focus", choices=["argue", "presence", "both"], default="argue",
+                        help="which pattern draws the arguing half (both: either pattern)")
+    parser.add_argument("--random-fraction", type=float, default=0.5,
+                        help="share of the sample drawn at random from the same speeches (default 0.5)")
+    parser.add_argument("--train-split", type=int, default=None, metavar="SEED",
+                        help="only training-split speeches of this split seed, and no sentence already labeled")
     parser.add_argument("--prefix", default="cr", help="batch file prefix")
     parser.add_argument("--no-news", action="store_true", help="do not write the news batch")
     parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="id maps of earlier samples")
@@ -47,10 +58,14 @@ def main() -> None:
     taken = {i for path in args.exclude for i in json.loads(path.read_text()).values()}
     sentences = [s for s in read_speech_sentences("../shared/corpora")
                  if 6 <= len(s.text.split()) <= 80 and s.id not in taken]
-    pattern = ARGUE if args.focus == "argue" else PRESENCE
-    arguing = [s for s in sentences if pattern.search(s.text)]
+    if args.train_split is not None:
+        labeled = set(read_annotations(Path(__file__).resolve().parents[1] / "data" / "annotations"))
+        sentences = [s for s in sentences if s.id not in labeled
+                     and assign_split(s.group, args.train_split, VALIDATION_FRACTION, TEST_FRACTION) == "train"]
+    patterns = {"argue": [ARGUE], "presence": [PRESENCE], "both": [ARGUE, PRESENCE]}[args.focus]
+    arguing = [s for s in sentences if any(p.search(s.text) for p in patterns)]
     rng.shuffle(arguing)
-    arguing = arguing[: args.n // 2]
+    arguing = arguing[: round(args.n * (1 - args.random_fraction))]
     speeches = {s.group for s in arguing}
     chosen = {s.id for s in arguing}
     pool = [s for s in sentences if s.group in speeches and s.id not in chosen]
