@@ -65,7 +65,7 @@ def main() -> None:
     patterns = {"argue": [ARGUE], "presence": [PRESENCE], "both": [ARGUE, PRESENCE]}[args.focus]
     arguing = [s for s in sentences if any(p.search(s.text) for p in patterns)]
     rng.shuffle(arguing)
-    arguing = arguing[: round(args.n * (1 - args.random_fraction))]
+    arguing = arguing[: int(args.n * (1 - args.random_fraction))]
     speeches = {s.group for s in arguing}
     chosen = {s.id for s in arguing}
     pool = [s for s in sentences if s.group in speeches and s.id not in chosen]
